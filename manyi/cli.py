@@ -1,0 +1,61 @@
+"""`manyi`: the operator's command line."""
+import argparse
+import sys
+import time
+import urllib.request
+
+from shared import config as config_module
+
+
+def wait_ready(urls, seconds=90):
+    end = time.time() + seconds
+    for url in urls:
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=3) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.time() > end:
+                print(f"manyi: {url} not ready after {seconds} s; see var/log/", file=sys.stderr)
+                return 1
+            time.sleep(0.3)
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="manyi", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("rescore", help="recompute every stored aggregate from the stored ratings").add_argument(
+        "--period", help="only this period (YYYYQn)")
+    sub.add_parser("check", help="compare stored aggregates with a recomputation; exit 1 on any difference").add_argument(
+        "--period", help="only this period (YYYYQn)")
+    w = sub.add_parser("wait-ready", help="wait until each URL answers 200")
+    w.add_argument("urls", nargs="+")
+    w.add_argument("--seconds", type=int, default=90)
+    s = sub.add_parser("seed-demo", help="seed a demo county through the survey API (once)")
+    s.add_argument("--survey", default="http://127.0.0.1:8001")
+    s.add_argument("--key", required=True)
+    sub.add_parser("demo-period", help="print the current quarter")
+    args = parser.parse_args(argv)
+
+    if args.command == "wait-ready":
+        return wait_ready(args.urls, args.seconds)
+    if args.command == "seed-demo":
+        from manyi.demo import seed
+        seed(args.survey, args.key)
+        return 0
+    if args.command == "demo-period":
+        from shared.domain import period_of, utcnow
+        print(period_of(utcnow()))
+        return 0
+    from services.scoring import rescore
+    config = config_module.load()
+    if args.command == "rescore":
+        return rescore.rescore(config, args.period)
+    return rescore.check(config, args.period)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

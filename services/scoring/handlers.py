@@ -1,0 +1,67 @@
+"""What a batch of validated events writes: pure functions from messages to documents (no I/O)."""
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from shared import messages
+from shared.scoring import cell_key
+
+SEGMENT = ("scale", "ownership", "capital", "township", "industry")
+
+
+@dataclass
+class BatchWrites:
+    processed: list = field(default_factory=list)
+    ratings: list = field(default_factory=list)
+    cells: dict = field(default_factory=dict)  # cell key → {"inc": {...}, "set": {...}}
+    nps: list = field(default_factory=list)
+    departments: dict = field(default_factory=dict)
+    periods: set = field(default_factory=set)
+
+    def __bool__(self):
+        return bool(self.processed)
+
+
+def rating_docs(message):
+    data = message["data"]
+    enterprise = data["enterprise"]
+    segment = {k: enterprise[k] for k in SEGMENT}
+    for i, r in enumerate(data["ratings"]):
+        yield {"_id": f"{message['id']}:{i}", "message_id": message["id"], "source_id": data["source_id"],
+               "channel": data["channel"], "period": data["period"], "enterprise": enterprise["code"],
+               "segment": segment, "department": r["department"], "indicator": r["indicator"],
+               "question": r.get("question"), "weight": r["weight"], "level": r["level"], "points": r["points"],
+               "occurred_at": message["occurred_at"]}
+
+
+def add_to_cell(cells, rating):
+    key = cell_key(rating["period"], rating["department"], rating["indicator"], rating["enterprise"])
+    cell = cells.setdefault(key, {"inc": defaultdict(float), "set": {
+        "period": rating["period"], "department": rating["department"], "indicator": rating["indicator"],
+        "enterprise": rating["enterprise"], "segment": rating["segment"]}})
+    cell["inc"]["swp"] += rating["weight"] * rating["points"]
+    cell["inc"]["sw"] += rating["weight"]
+    cell["inc"][f"levels.{rating['level']}"] += 1
+    cell["inc"][f"channels.{rating['channel']}"] += 1
+
+
+def plan_batch(batch, already_processed):
+    """The writes for the messages of `batch` not yet processed (redeliveries change nothing)."""
+    writes, seen = BatchWrites(), set(already_processed)
+    for message in batch:
+        if message["id"] in seen:
+            continue
+        seen.add(message["id"])
+        writes.processed.append({"_id": message["id"], "type": message["type"], "occurred_at": message["occurred_at"]})
+        data = message["data"]
+        if message["type"] in (messages.RESPONSE_SUBMITTED, messages.VISIT_RECORDED):
+            writes.periods.add(data["period"])
+            for rating in rating_docs(message):
+                writes.ratings.append(rating)
+                add_to_cell(writes.cells, rating)
+            if data.get("nps") is not None:
+                writes.nps.append({"_id": data["source_id"], "period": data["period"],
+                                   "enterprise": data["enterprise"]["code"], "score": data["nps"],
+                                   "occurred_at": message["occurred_at"]})
+        elif message["type"] == messages.DEPARTMENT_CHANGED:
+            writes.departments[data["code"]] = data["name"]
+    return writes

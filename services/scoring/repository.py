@@ -1,0 +1,63 @@
+"""The scoring worker's database `manyi_scores` (also read by the gateway)."""
+import uuid
+
+from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, UpdateOne
+
+from services.scoring.handlers import plan_batch
+from shared import mongo
+from shared.domain import utcnow
+
+
+class ScoresStore:
+    def __init__(self, config):
+        self.client = mongo.client(config.mongo_url)
+        self.db = self.client[config.scores_db]
+        self.ratings = self.db.ratings          # every rating, as received: the ground truth
+        self.cells = self.db.cells              # Σw·p, Σw, level and channel counts per enterprise cell
+        self.processed = self.db.processed      # message ids already applied (idempotency)
+        self.nps = self.db.nps
+        self.departments = self.db.departments
+        self.batches = self.db.batches          # one per committed batch: what changed when (cache keys)
+
+    def ensure_indexes(self):
+        self.cells.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
+        self.ratings.create_indexes([IndexModel([("period", ASCENDING)])])
+        self.nps.create_indexes([IndexModel([("period", ASCENDING)])])
+        self.batches.create_indexes([IndexModel([("periods", ASCENDING), ("at", DESCENDING)])])
+
+    def ping(self):
+        mongo.ping(self.client)
+
+    def apply_batch(self, batch):
+        """Apply validated messages in one journaled transaction; returns the writes made."""
+        def work(session):
+            ids = list({m["id"] for m in batch})
+            done = {d["_id"] for d in self.processed.find({"_id": {"$in": ids}}, {"_id": 1}, session=session)}
+            writes = plan_batch(batch, done)
+            if not writes:
+                return writes
+            self.processed.insert_many(writes.processed, ordered=False, session=session)
+            if writes.ratings:
+                self.ratings.insert_many(writes.ratings, ordered=False, session=session)
+            if writes.cells:
+                self.cells.bulk_write([UpdateOne({"_id": key}, {"$inc": dict(c["inc"]), "$set": c["set"]}, upsert=True)
+                                       for key, c in writes.cells.items()], ordered=False, session=session)
+            if writes.nps:
+                self.nps.insert_many(writes.nps, ordered=False, session=session)
+            if writes.departments:
+                self.departments.bulk_write([UpdateOne({"_id": code}, {"$set": {"name": name}}, upsert=True)
+                                             for code, name in writes.departments.items()], session=session)
+            self.batches.insert_one({"_id": uuid.uuid4().hex, "periods": sorted(writes.periods),
+                                     "departments": bool(writes.departments), "at": utcnow()}, session=session)
+            return writes
+        return mongo.run_transaction(self.client, work)
+
+    def replace_cells(self, cells, period=None):
+        """Swap the stored cells (of one period, or all) for recomputed ones, in one transaction."""
+        def work(session):
+            self.cells.delete_many({"period": period} if period else {}, session=session)
+            if cells:
+                self.cells.bulk_write([InsertOne(c) for c in cells.values()], session=session)
+            self.batches.insert_one({"_id": uuid.uuid4().hex, "periods": sorted({c["period"] for c in cells.values()}),
+                                     "departments": False, "at": utcnow()}, session=session)
+        mongo.run_transaction(self.client, work)

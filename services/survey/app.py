@@ -1,0 +1,75 @@
+"""App factory of the survey service: wires the store, keys, outbox and blueprints."""
+import logging
+from dataclasses import dataclass
+
+from flask import Flask, request
+from pymongo.errors import PyMongoError
+
+from services.survey.auth import ensure_admin_key
+from shared.keys import KeyRing
+from services.survey.outbox import Outbox
+from services.survey.store import SurveyStore
+from shared import config as config_module
+from shared.web import RateLimiter, create_api, error_response, health_routes
+
+log = logging.getLogger(__name__)
+PUBLIC_PREFIXES = ("/api/v1/responses", "/s/")
+
+
+@dataclass
+class SurveyServices:
+    config: config_module.Config
+    store: SurveyStore
+    keyring: KeyRing
+    outbox: Outbox
+    limiter: RateLimiter
+    indexes_ready: bool = False
+
+    def ensure_indexes(self):
+        # Single use rests on unique indexes: no request is served before they exist.
+        if not self.indexes_ready:
+            self.store.ensure_indexes()
+            ensure_admin_key(self.store, self.config)
+            self.indexes_ready = True
+
+
+def create_app(config=None, background=True):
+    config = config or config_module.load()
+    app = Flask(__name__)
+    api = create_api(app, "Manyi survey service",
+                     "Keys, departments, enterprises, surveys, invitations and answers (DESIGN §3–4).")
+    store = SurveyStore(config)
+    services = SurveyServices(config, store, KeyRing(store.keys, config.admin_key), Outbox(store, config),
+                              RateLimiter(config.rate_limit))
+    app.extensions["manyi"] = services
+
+    @app.before_request
+    def before():
+        if request.path.startswith(PUBLIC_PREFIXES) and not services.limiter.allow(request.remote_addr or "-"):
+            return error_response(429, "too many requests from this address; try again in a minute")
+        if request.path.startswith(("/api/", "/s/")):
+            try:
+                services.ensure_indexes()
+            except PyMongoError as exc:
+                log.warning("database unavailable: %r", exc)
+                return error_response(503, "database unavailable; try again shortly")
+        return None
+
+    from services.survey.api import departments, enterprises, keys, responses, surveys
+    for module in (keys, departments, enterprises, surveys, responses):
+        api.register_blueprint(module.blp)
+    app.register_blueprint(responses.page)
+
+    health_routes(app, {"mongodb": store.ping,
+                        "rabbitmq": lambda: services.outbox.publisher().ping() or _raise("broker unreachable")})
+    if background:
+        services.outbox.start()
+    return app
+
+
+def _raise(message):
+    raise ConnectionError(message)
+
+
+def services_of(app):
+    return app.extensions["manyi"]

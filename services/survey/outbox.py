@@ -1,0 +1,128 @@
+"""Accepted means durable: store the record with its message (journaled), then publish it.
+
+Every record that carries an event (a response, an outbox entry) holds `message`, `routing_key`,
+`published` and `created_at`. The request publishes right away with confirms; whatever was not
+confirmed (broker down, process killed) is published later by the relay, which runs in one process
+at a time under a lease. Marking records published is batched (one update_many per collection and
+tick), because single updates are slow on the embedded server (DESIGN §8); a record published but
+not yet marked when a process dies is published again, which the idempotent consumer absorbs.
+"""
+import atexit
+import logging
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from shared import amqp, messages
+from shared.domain import utcnow
+
+log = logging.getLogger(__name__)
+
+RECORD_COLLECTIONS = ("responses", "outbox")
+RELAY_GRACE = timedelta(seconds=10)  # leave fresh records to the request that is publishing them
+RELAY_BATCH = 500
+BREAKER_SECONDS = 5  # after a failed publish, requests stop trying for this long (the relay catches up)
+LEASE_SECONDS = 10
+
+
+class Outbox:
+    def __init__(self, store, config):
+        self.store, self.config = store, config
+        self.holder = f"{config.worker_id}-{uuid.uuid4().hex[:6]}"
+        self._local = threading.local()
+        self._marks, self._marks_lock = [], threading.Lock()
+        self._breaker_until = 0.0
+        self._stop = threading.Event()
+        self._thread = None
+
+    # --- publishing from a request --------------------------------------------------------------
+    def publisher(self):
+        if getattr(self._local, "publisher", None) is None:
+            self._local.publisher = amqp.Publisher(self.config.amqp_url)
+        return self._local.publisher
+
+    def publish_now(self, collection, record_id, routing_key, message):
+        """Try to publish a stored record's message; False leaves it to the relay."""
+        if time.monotonic() < self._breaker_until:
+            return False
+        if self.publisher().publish([(routing_key, message)], messages.encode):
+            with self._marks_lock:
+                self._marks.append((collection, record_id))
+            return True
+        self._breaker_until = time.monotonic() + BREAKER_SECONDS
+        return False
+
+    def add(self, routing_key, message):
+        """Store an event in the generic outbox (journaled) and publish it."""
+        self.store.outbox.insert_one({"_id": message["id"], "routing_key": routing_key, "message": message,
+                                      "published": False, "created_at": utcnow()})
+        return self.publish_now("outbox", message["id"], routing_key, message)
+
+    # --- background: marks and relay -------------------------------------------------------------
+    def flush_marks(self):
+        with self._marks_lock:
+            marks, self._marks = self._marks, []
+        by_collection = {}
+        for collection, record_id in marks:
+            by_collection.setdefault(collection, []).append(record_id)
+        try:
+            for collection, ids in by_collection.items():
+                self.store.db[collection].update_many({"_id": {"$in": ids}}, {"$set": {"published": True}})
+        except PyMongoError as exc:
+            log.warning("could not mark %d records published (the relay will republish): %r", len(marks), exc)
+
+    def holds_lease(self):
+        now = utcnow()
+        try:
+            self.store.leases.find_one_and_update(
+                {"_id": "outbox-relay", "$or": [{"holder": self.holder}, {"until": {"$lt": now}}]},
+                {"$set": {"holder": self.holder, "until": now + timedelta(seconds=LEASE_SECONDS)}},
+                upsert=True)
+            return True
+        except DuplicateKeyError:
+            return False
+
+    def relay_once(self, grace=RELAY_GRACE):
+        """Publish stored records that were not confirmed; returns how many were published."""
+        if not self.holds_lease():
+            return 0
+        publisher = self.publisher()
+        published = 0
+        for collection in RECORD_COLLECTIONS:
+            pending = list(self.store.db[collection].find(
+                {"published": False, "created_at": {"$lt": utcnow() - grace}},
+                {"message": 1, "routing_key": 1}).sort("created_at", 1).limit(RELAY_BATCH))
+            if not pending:
+                continue
+            if not publisher.publish([(r["routing_key"], r["message"]) for r in pending], messages.encode):
+                log.warning("relay: broker unavailable, %d records wait", len(pending))
+                return published
+            self.store.db[collection].update_many({"_id": {"$in": [r["_id"] for r in pending]}},
+                                                  {"$set": {"published": True}})
+            published += len(pending)
+            log.info("relay: published %d pending %s", len(pending), collection)
+        return published
+
+    def start(self):
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
+            self._thread.start()
+            atexit.register(self.stop)
+
+    def stop(self):
+        self._stop.set()
+        self.flush_marks()
+
+    def _run(self):
+        ticks = 0
+        while not self._stop.wait(0.5):
+            ticks += 1
+            self.flush_marks()
+            if ticks % 4 == 0:
+                try:
+                    self.relay_once()
+                except (PyMongoError, OSError) as exc:
+                    log.warning("relay: %r", exc)

@@ -1,0 +1,1 @@
+"""Code shared by the three processes: config, domain constants, messages, adapters, scoring arithmetic."""

@@ -1,0 +1,75 @@
+"""The one place configuration is read: environment variables with defaults for 127.0.0.1."""
+import os
+import socket
+from dataclasses import dataclass, field, fields, replace
+
+# Every variable the processes read, with its default. docker-compose.yml must use only these names
+# (tests/unit/test_compose.py checks it).
+DEFAULTS = {
+    "MANYI_AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/%2F",
+    "MANYI_MONGO_URL": "mongodb://127.0.0.1:27017/?directConnection=true",
+    "MANYI_SURVEY_DB": "manyi_survey",
+    "MANYI_SCORES_DB": "manyi_scores",
+    "MANYI_ADMIN_KEY": "",
+    "MANYI_PUBLIC_URL": "http://127.0.0.1:8001",
+    "MANYI_MIN_N": "5",
+    "MANYI_LAGGARD_BOTTOM": "3",
+    "MANYI_LAGGARD_BELOW": "",
+    "MANYI_INVITATION_DAYS": "30",
+    "MANYI_RATE_LIMIT": "120",
+    "MANYI_BATCH_SIZE": "200",
+    "MANYI_BATCH_LINGER_MS": "50",
+    "MANYI_PREFETCH": "1000",
+    "MANYI_SCORING_HEALTH_PORT": "8003",
+    "MANYI_WORKER_ID": "",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    amqp_url: str
+    mongo_url: str
+    survey_db: str
+    scores_db: str
+    admin_key: str | None
+    public_url: str
+    min_n: int
+    laggard_bottom: int
+    laggard_below: float | None
+    invitation_days: int
+    rate_limit: int  # requests per minute per client on public endpoints; 0 disables
+    batch_size: int
+    batch_linger_ms: int
+    prefetch: int
+    scoring_health_port: int
+    worker_id: str
+    extra: dict = field(default_factory=dict)
+
+    def with_(self, **changes):
+        return replace(self, **changes)
+
+
+def load(environ=None):
+    env = {**DEFAULTS, **{k: v for k, v in (environ if environ is not None else os.environ).items()
+                          if k in DEFAULTS}}
+    return Config(
+        amqp_url=env["MANYI_AMQP_URL"],
+        mongo_url=env["MANYI_MONGO_URL"],
+        survey_db=env["MANYI_SURVEY_DB"],
+        scores_db=env["MANYI_SCORES_DB"],
+        admin_key=env["MANYI_ADMIN_KEY"] or None,
+        public_url=env["MANYI_PUBLIC_URL"].rstrip("/"),
+        min_n=int(env["MANYI_MIN_N"]),
+        laggard_bottom=int(env["MANYI_LAGGARD_BOTTOM"]),
+        laggard_below=float(env["MANYI_LAGGARD_BELOW"]) if env["MANYI_LAGGARD_BELOW"] else None,
+        invitation_days=int(env["MANYI_INVITATION_DAYS"]),
+        rate_limit=int(env["MANYI_RATE_LIMIT"]),
+        batch_size=int(env["MANYI_BATCH_SIZE"]),
+        batch_linger_ms=int(env["MANYI_BATCH_LINGER_MS"]),
+        prefetch=int(env["MANYI_PREFETCH"]),
+        scoring_health_port=int(env["MANYI_SCORING_HEALTH_PORT"]),
+        worker_id=env["MANYI_WORKER_ID"] or f"{socket.gethostname()}-{os.getpid()}",
+    )
+
+
+FIELD_NAMES = [f.name for f in fields(Config)]

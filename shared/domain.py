@@ -1,0 +1,63 @@
+"""Domain constants and small pure rules shared by every process (no I/O)."""
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+SCALES = ("large", "medium", "small", "micro")
+OWNERSHIPS = ("state", "private", "collective", "other")
+CAPITALS = ("domestic", "foreign")
+SEGMENT_ATTRIBUTES = ("scale", "ownership", "capital", "township", "industry")
+
+QUESTION_TYPES = ("rating5", "nps", "single", "multi", "text")
+LEVEL_NAMES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+ROLES = ("admin", "cadre", "department", "portal")
+CHANNELS = ("survey", "visit")
+
+PERIOD_RE = re.compile(r"^(\d{4})Q([1-4])$")
+
+# GB 32100-2015: 统一社会信用代码 alphabet (no I, O, S, V, Z) and position weights.
+USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc_check_char(first17):
+    total = sum(USCC_CHARS.index(ch) * w for ch, w in zip(first17, USCC_WEIGHTS))
+    return USCC_CHARS[(31 - total % 31) % 31]
+
+
+def uscc_is_valid(code):
+    """True when `code` is 18 characters of the GB 32100 alphabet with a correct check character."""
+    if not isinstance(code, str) or len(code) != 18 or any(ch not in USCC_CHARS for ch in code):
+        return False
+    return uscc_check_char(code[:17]) == code[17]
+
+
+def linear_points(level):
+    """Points of a level on the default linear scale: (level − 1) / 4 × 100."""
+    return (level - 1) / 4 * 100
+
+
+def points_for(level, scale=None):
+    """Points of a rating level under a survey's `scale` (keys "1".."5"), linear when absent."""
+    if scale:
+        return float(scale[str(level)])
+    return linear_points(level)
+
+
+def period_of(moment):
+    """The quarter `YYYYQn` a moment falls in, in Asia/Shanghai."""
+    local = moment.astimezone(SHANGHAI) if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+    return f"{local.year}Q{(local.month - 1) // 3 + 1}"
+
+
+def period_key(period):
+    """Sort key of a period string."""
+    m = PERIOD_RE.match(period)
+    return (int(m.group(1)), int(m.group(2)))
+
+
+def utcnow():
+    from datetime import timezone
+    return datetime.now(timezone.utc)

@@ -1,0 +1,65 @@
+"""API keys as both web processes check them: bearer key → record → role (401/403).
+
+Keys are random 256-bit secrets stored as SHA-256 digests by the survey service (`manyi_survey.keys`);
+the gateway reads that collection to check keys, and nothing else of the survey database.
+"""
+import functools
+import hashlib
+import hmac
+import secrets
+import time
+
+from flask import current_app, g, request
+from flask_smorest import abort
+
+CACHE_SECONDS = 10
+ENV_ADMIN = {"_id": "env-admin", "role": "admin", "name": "MANYI_ADMIN_KEY", "department": None}
+
+
+def new_key():
+    return "mk_" + secrets.token_urlsafe(32)
+
+
+def key_hash(key):
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class KeyRing:
+    """Resolves a presented key to its record, with a short per-process cache."""
+
+    def __init__(self, collection, admin_key):
+        self.collection, self.admin_key = collection, admin_key
+        self._cache = {}
+
+    def resolve(self, presented):
+        if self.admin_key and hmac.compare_digest(presented.encode(), self.admin_key.encode()):
+            return ENV_ADMIN
+        digest = key_hash(presented)
+        hit = self._cache.get(digest)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        record = self.collection.find_one({"hash": digest}, {"hash": 0})
+        self._cache[digest] = (time.monotonic() + CACHE_SECONDS, record)
+        return record
+
+
+def presented_key():
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def require(*roles):
+    """Decorator: 401 without a valid key, 403 for a key of another role; the record lands in g.api_key."""
+    def wrap(view):
+        @functools.wraps(view)
+        def inner(*args, **kwargs):
+            key = presented_key()
+            record = current_app.extensions["manyi"].keyring.resolve(key) if key else None
+            if record is None:
+                abort(401, message="a valid API key is required (Authorization: Bearer <key>)")
+            if record["role"] not in roles:
+                abort(403, message=f"this needs a key of role {' or '.join(roles)}")
+            g.api_key = record
+            return view(*args, **kwargs)
+        return inner
+    return wrap

@@ -1,0 +1,108 @@
+"""Schemas of every event on `manyi.events`: the envelope and each type's `data` (DESIGN §2).
+
+Messages carry everything scoring needs (event-carried state), so scoring never reads the survey
+service's database. Readers are tolerant of added fields (EXCLUDE) and strict on the ones they use.
+"""
+import json
+import uuid
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+
+from shared.domain import CAPITALS, CHANNELS, OWNERSHIPS, PERIOD_RE, SCALES, utcnow
+
+SCHEMA_VERSION = 1
+
+RESPONSE_SUBMITTED = "response.submitted"
+VISIT_RECORDED = "visit.recorded"
+DEMAND_UPDATED = "demand.updated"
+DEPARTMENT_CHANGED = "department.changed"
+TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED)
+
+Period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
+
+
+class EnterpriseSnapshotSchema(Schema):
+    """The enterprise's segment attributes as they were when it answered."""
+    class Meta:
+        unknown = EXCLUDE
+    code = fields.String(required=True)
+    scale = fields.String(required=True, validate=validate.OneOf(SCALES))
+    ownership = fields.String(required=True, validate=validate.OneOf(OWNERSHIPS))
+    capital = fields.String(required=True, validate=validate.OneOf(CAPITALS))
+    township = fields.String(required=True)
+    industry = fields.String(required=True)
+
+
+class RatingSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+    question = fields.String(load_default=None)
+    department = fields.String(required=True, validate=validate.Length(min=1))
+    indicator = fields.String(required=True, validate=validate.Length(min=1))
+    weight = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    level = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
+    points = fields.Float(required=True, validate=validate.Range(0, 100))
+
+
+class RatingsEventSchema(Schema):
+    """`response.submitted` and `visit.recorded`: ratings of departments by one enterprise."""
+    class Meta:
+        unknown = EXCLUDE
+    source_id = fields.String(required=True)  # response_id or visit_id
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
+    survey_id = fields.String(load_default=None)
+    enterprise = fields.Nested(EnterpriseSnapshotSchema, required=True)
+    ratings = fields.List(fields.Nested(RatingSchema), required=True)
+    nps = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(0, 10))
+
+
+class DepartmentChangedSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+    code = fields.String(required=True, validate=validate.Length(min=1))
+    name = fields.String(required=True)
+
+
+DATA_SCHEMAS = {
+    RESPONSE_SUBMITTED: RatingsEventSchema,
+    VISIT_RECORDED: RatingsEventSchema,
+    DEPARTMENT_CHANGED: DepartmentChangedSchema,
+}
+
+
+class EnvelopeSchema(Schema):
+    class Meta:
+        unknown = RAISE
+    type = fields.String(required=True, validate=validate.OneOf(TYPES))
+    id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    occurred_at = fields.AwareDateTime(required=True)
+    schema_version = fields.Integer(required=True, validate=validate.Equal(SCHEMA_VERSION))
+    data = fields.Dict(required=True)
+
+
+def envelope(type_, data, id_=None, occurred_at=None):
+    """A message ready to serialize; `id` is the idempotency key."""
+    return {"type": type_, "id": id_ or uuid.uuid4().hex,
+            "occurred_at": (occurred_at or utcnow()).isoformat(),
+            "schema_version": SCHEMA_VERSION, "data": data}
+
+
+def encode(message):
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def decode(body):
+    """Parse and validate a message body; raises ValidationError with the reason."""
+    try:
+        raw = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"not JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ValidationError("message is not a JSON object")
+    message = EnvelopeSchema().load(raw)
+    schema = DATA_SCHEMAS.get(message["type"])
+    if schema is None:
+        raise ValidationError(f"no handler for type {message['type']}")
+    message["data"] = schema().load(message["data"])
+    return message

@@ -1,0 +1,169 @@
+"""The scoring method of DESIGN §5, one function per rule, pure (no I/O).
+
+The unit of the stored aggregates is a *cell*: one enterprise's ratings of one department on one
+indicator in one period, kept as Σ weight·points (`swp`), Σ weight (`sw`), the count of ratings at
+each level (`levels`) and per channel (`channels`). Every figure below is derived from cells.
+"""
+import math
+from collections import defaultdict
+
+from scipy.stats import t as student_t
+
+TIE = 1e-9
+LEVELS = ("1", "2", "3", "4", "5")
+
+
+def enterprise_score(swp, sw):
+    """An enterprise's score: Σ weight·points / Σ weight over its ratings."""
+    return swp / sw
+
+
+def enterprise_scores(cells):
+    """{enterprise: score} over the given cells (all indicators and channels of each enterprise)."""
+    swp, sw = defaultdict(list), defaultdict(list)
+    for cell in cells:
+        swp[cell["enterprise"]].append(cell["swp"])
+        sw[cell["enterprise"]].append(cell["sw"])
+    return {e: enterprise_score(math.fsum(swp[e]), math.fsum(sw[e])) for e in swp}
+
+
+def t_quantile(df):
+    """t(0.975, df) of Student's distribution."""
+    return float(student_t.ppf(0.975, df))
+
+
+def mean_sd_ci(scores):
+    """(mean, sample sd, [low, high]) of enterprise scores; sd and interval None when n < 2."""
+    n = len(scores)
+    if n == 0:
+        return None, None, None
+    mean = math.fsum(scores) / n
+    if n < 2:
+        return mean, None, None
+    sd = math.sqrt(math.fsum((s - mean) ** 2 for s in scores) / (n - 1))
+    half = t_quantile(n - 1) * sd / math.sqrt(n)
+    return mean, sd, [mean - half, mean + half]
+
+
+def level_counts(cells):
+    """Ratings (not enterprises) at each level 1–5."""
+    counts = {lv: 0 for lv in LEVELS}
+    for cell in cells:
+        for lv, k in cell.get("levels", {}).items():
+            counts[lv] += k
+    return counts
+
+
+def satisfied_rate(levels):
+    """Share of ratings at levels 3–5."""
+    total = sum(levels.values())
+    return (levels["3"] + levels["4"] + levels["5"]) / total if total else None
+
+
+def bad_rate(levels):
+    """差评率: share of ratings at levels 1–2."""
+    total = sum(levels.values())
+    return (levels["1"] + levels["2"]) / total if total else None
+
+
+def is_suppressed(n, min_n):
+    return n < min_n
+
+
+def index_figures(cells, min_n):
+    """n, index, sd, ci95, levels and rates of a set of cells, withheld below `min_n` enterprises."""
+    scores = list(enterprise_scores(cells).values())
+    n = len(scores)
+    if is_suppressed(n, min_n):
+        return {"n": n, "index": None, "sd": None, "ci95": None, "levels": None,
+                "satisfied_rate": None, "bad_rate": None, "suppressed": True}
+    index, sd, ci95 = mean_sd_ci(scores)
+    levels = level_counts(cells)
+    return {"n": n, "index": index, "sd": sd, "ci95": ci95, "levels": levels,
+            "satisfied_rate": satisfied_rate(levels), "bad_rate": bad_rate(levels), "suppressed": False}
+
+
+def department_index(cells, min_n):
+    """A department's index over all its cells in a period."""
+    return index_figures(cells, min_n)
+
+
+def indicator_indices(cells, min_n):
+    """Per-indicator figures of one department: [{indicator, n, index, sd, ci95, suppressed}]."""
+    by_indicator = defaultdict(list)
+    for cell in cells:
+        by_indicator[cell["indicator"]].append(cell)
+    out = []
+    for indicator in sorted(by_indicator):
+        f = index_figures(by_indicator[indicator], min_n)
+        out.append({"indicator": indicator, "n": f["n"], "index": f["index"], "sd": f["sd"],
+                    "ci95": f["ci95"], "suppressed": f["suppressed"]})
+    return out
+
+
+def channel_counts(cells):
+    counts = {"survey": 0, "visit": 0}
+    for cell in cells:
+        for ch, k in cell.get("channels", {}).items():
+            counts[ch] = counts.get(ch, 0) + k
+    return counts
+
+
+def competition_ranks(indices):
+    """Ranks (1, 2, 2, 4) of the given indices, highest first; equal within 1e-9 share a rank."""
+    return [1 + sum(1 for other in indices if other > mine + TIE) for mine in indices]
+
+
+def is_laggard(index, ranked_indices, bottom, below=None):
+    """落后单位: fewer than `bottom` ranked departments strictly below it, or index below `below`."""
+    strictly_below = sum(1 for other in ranked_indices if other < index - TIE)
+    return strictly_below < bottom or (below is not None and index < below)
+
+
+def rank_departments(entries, bottom, below=None):
+    """Set `rank` and `laggard` on department entries in place; suppressed ones stay unranked."""
+    ranked = [e for e in entries if not e["suppressed"]]
+    indices = [e["index"] for e in ranked]
+    for entry, rank in zip(ranked, competition_ranks(indices)):
+        entry["rank"] = rank
+        entry["laggard"] = is_laggard(entry["index"], indices, bottom, below)
+    for entry in entries:
+        if entry["suppressed"]:
+            entry["rank"], entry["laggard"] = None, False
+    return entries
+
+
+def nps(scores, min_n):
+    """Net Promoter Score over 0–10 answers: 100 × (promoters 9–10 − detractors 0–6) / respondents."""
+    n = len(scores)
+    promoters = sum(1 for s in scores if s >= 9)
+    detractors = sum(1 for s in scores if s <= 6)
+    passives = n - promoters - detractors
+    if is_suppressed(n, min_n):
+        return {"n": n, "nps": None, "promoters": None, "passives": None, "detractors": None,
+                "suppressed": True}
+    return {"n": n, "nps": 100 * (promoters - detractors) / n, "promoters": promoters,
+            "passives": passives, "detractors": detractors, "suppressed": False}
+
+
+def cell_key(period, department, indicator, enterprise):
+    return f"{period}|{department}|{indicator}|{enterprise}"
+
+
+def cells_from_ratings(ratings):
+    """Recompute cells from scratch out of stored ratings (what `manyi rescore` and `check` use)."""
+    cells = {}
+    for r in ratings:
+        key = cell_key(r["period"], r["department"], r["indicator"], r["enterprise"])
+        cell = cells.setdefault(key, {"_id": key, "period": r["period"], "department": r["department"],
+                                      "indicator": r["indicator"], "enterprise": r["enterprise"],
+                                      "swp": [], "sw": [], "levels": {}, "channels": {},
+                                      "segment": r["segment"]})
+        cell["swp"].append(r["weight"] * r["points"])
+        cell["sw"].append(r["weight"])
+        lv = str(r["level"])
+        cell["levels"][lv] = cell["levels"].get(lv, 0) + 1
+        cell["channels"][r["channel"]] = cell["channels"].get(r["channel"], 0) + 1
+    for cell in cells.values():
+        cell["swp"], cell["sw"] = math.fsum(cell["swp"]), math.fsum(cell["sw"])
+    return cells

@@ -1,0 +1,112 @@
+"""What both web processes share: the flask-smorest Api, one JSON error shape, health, local docs."""
+import logging
+import time
+
+import swagger_ui_bundle
+from flask import jsonify, send_from_directory
+from flask_smorest import Api, Blueprint
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+MAX_BODY = 64 * 1024
+
+ZH = {400: "请求有误", 401: "需要有效的密钥", 403: "无权访问", 404: "未找到", 405: "方法不允许",
+      409: "冲突", 410: "已失效", 413: "请求体过大（上限 64 KiB）", 415: "不支持的内容类型",
+      429: "请求过于频繁", 500: "服务器内部错误", 503: "服务暂不可用"}
+
+
+class Parser(FlaskParser):
+    """Bad bodies are 400 (DESIGN §3), not webargs' default 422."""
+    DEFAULT_VALIDATION_STATUS = 400
+
+
+Blueprint.ARGUMENTS_PARSER = Parser()
+
+
+def _flatten(errors):
+    # webargs nests field errors under the location ("json", "query"); clients want the fields.
+    if isinstance(errors, dict) and len(errors) == 1:
+        (location, inner), = errors.items()
+        if location in ("json", "query", "form", "files", "path") and isinstance(inner, dict):
+            return inner
+    return errors
+
+
+def error_response(status, message, errors=None):
+    body = {"code": status, "status": ZH.get(status, ""), "message": message}
+    if errors is not None:
+        body["errors"] = errors
+    return jsonify(body), status
+
+
+def create_api(app, title, description):
+    app.config.update(
+        API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/", OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/docs-assets/",
+        API_SPEC_OPTIONS={"info": {"description": description},
+                          "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+                          "security": [{"bearer": []}]},
+        MAX_CONTENT_LENGTH=MAX_BODY, JSON_AS_ASCII=False)
+    app.json.ensure_ascii = False
+    api = Api(app)
+
+    @app.get("/docs-assets/<path:name>")
+    def docs_assets(name):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, name, max_age=86400)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        data = getattr(exc, "data", None) or {}
+        message = data.get("message") or exc.description or exc.name
+        if exc.code == 413:
+            message = "body larger than 64 KiB"
+        errors = _flatten(data.get("errors")) if data.get("errors") is not None else None
+        if exc.code == 400 and errors is None and "messages" in data:
+            errors = _flatten(data["messages"])
+        return error_response(exc.code, message, errors)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        log.exception("unhandled error")
+        return error_response(500, "internal error; it has been logged")
+
+    return api
+
+
+def health_routes(app, checks):
+    """`/healthz` (alive) and `/readyz` (each of `checks` — name → callable — passes; 503 otherwise)."""
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz():
+        results, ready = {}, True
+        for name, check in checks.items():
+            started = time.monotonic()
+            try:
+                check()
+                results[name] = {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
+            except Exception as exc:  # any failure means not ready; say which and why
+                ready = False
+                results[name] = {"ok": False, "error": repr(exc)[:200]}
+        return {"ready": ready, "checks": results}, 200 if ready else 503
+
+
+class RateLimiter:
+    """Fixed one-minute windows per client address, per process: a brake on abuse, not billing."""
+
+    def __init__(self, per_minute):
+        self.per_minute = per_minute
+        self._window, self._counts = 0, {}
+
+    def allow(self, client):
+        if self.per_minute <= 0:
+            return True
+        window = int(time.time() // 60)
+        if window != self._window:
+            self._window, self._counts = window, {}
+        self._counts[client] = self._counts.get(client, 0) + 1
+        return self._counts[client] <= self.per_minute
