@@ -33,15 +33,18 @@ class Outbox:
         self.store, self.config = store, config
         self.holder = f"{config.worker_id}-{uuid.uuid4().hex[:6]}"
         self._local = threading.local()
+        self._publishers = []  # every thread's publisher, to close them on stop
         self._marks, self._marks_lock = [], threading.Lock()
         self._breaker_until = 0.0
         self._stop = threading.Event()
         self._thread = None
+        self.grace = RELAY_GRACE
 
     # --- publishing from a request --------------------------------------------------------------
     def publisher(self):
         if getattr(self._local, "publisher", None) is None:
             self._local.publisher = amqp.Publisher(self.config.amqp_url)
+            self._publishers.append(self._local.publisher)
         return self._local.publisher
 
     def publish_now(self, collection, record_id, routing_key, message):
@@ -85,7 +88,7 @@ class Outbox:
         except DuplicateKeyError:
             return False
 
-    def relay_once(self, grace=RELAY_GRACE):
+    def relay_once(self):
         """Publish stored records that were not confirmed; returns how many were published."""
         if not self.holds_lease():
             return 0
@@ -93,7 +96,7 @@ class Outbox:
         published = 0
         for collection in RECORD_COLLECTIONS:
             pending = list(self.store.db[collection].find(
-                {"published": False, "created_at": {"$lt": utcnow() - grace}},
+                {"published": False, "created_at": {"$lt": utcnow() - self.grace}},
                 {"message": 1, "routing_key": 1}).sort("created_at", 1).limit(RELAY_BATCH))
             if not pending:
                 continue
@@ -114,7 +117,11 @@ class Outbox:
 
     def stop(self):
         self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
         self.flush_marks()
+        for publisher in self._publishers:
+            publisher.close()
 
     def _run(self):
         ticks = 0

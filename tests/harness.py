@@ -1,0 +1,275 @@
+"""Real servers for tests and benchmarks: the embedded MongoDB, a private RabbitMQ vhost, our processes.
+
+Every run gets its own MongoDB server (free port, temporary storage) and its own RabbitMQ vhost, so
+tests never touch the data or queues of a `make up` running beside them.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+from shared import config as config_module
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def poll(check, timeout=20.0, interval=0.05, what="condition"):
+    """Call `check` until it returns a truthy value; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except Exception as exc:  # a check may fail while a server is still coming up
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def port_open(port, host="127.0.0.1"):
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class MongoServer:
+    """secantusd-py (DESIGN §8) on a free port with on-disk storage, so kill -9 tests mean something."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="manyi-mongo-")
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+
+    def start(self):
+        with open(os.path.join(self.dir, "server.log"), "ab") as log:  # the child keeps its own handle
+            self.proc = subprocess.Popen([str(BIN / "secantusd-py"), "--port", str(self.port), "--storage-path",
+                                          os.path.join(self.dir, "data"), "--log-level", "WARNING"],
+                                         stdout=log, stderr=log, start_new_session=True)
+        poll(lambda: port_open(self.port), 60, 0.1, "the embedded MongoDB server")
+        return self
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill(self):
+        self.stop(signal.SIGKILL)
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def rabbitmqctl(*args):
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
+
+
+class RabbitVhost:
+    """A private vhost on the machine's RabbitMQ (guest/guest), deleted afterwards."""
+
+    def __init__(self):
+        self.name = f"manyi-test-{uuid.uuid4().hex[:8]}"
+
+    @property
+    def url(self):
+        return f"amqp://guest:guest@127.0.0.1:5672/{urllib.parse.quote(self.name, safe='')}"
+
+    def create(self):
+        rabbitmqctl("add_vhost", self.name)
+        rabbitmqctl("set_permissions", "-p", self.name, "guest", ".*", ".*", ".*")
+        return self
+
+    def delete(self):
+        try:
+            rabbitmqctl("delete_vhost", self.name)
+        except subprocess.SubprocessError:
+            pass
+
+
+def make_config(mongo_url, amqp_url, **env):
+    """A Config with fresh database names, built the way the processes build theirs: from variables."""
+    suffix = uuid.uuid4().hex[:8]
+    variables = {"MANYI_MONGO_URL": mongo_url, "MANYI_AMQP_URL": amqp_url,
+                 "MANYI_SURVEY_DB": f"t_survey_{suffix}", "MANYI_SCORES_DB": f"t_scores_{suffix}",
+                 "MANYI_ADMIN_KEY": f"mk_test_admin_{suffix}", "MANYI_RATE_LIMIT": "0",
+                 "MANYI_BATCH_LINGER_MS": "20", **env}
+    return config_module.load(variables), variables
+
+
+class Processes:
+    """The three real processes, on free ports, configured only by environment variables."""
+
+    def __init__(self, variables, workers=2, log_dir=None):
+        self.env = {**os.environ, **variables}
+        self.survey_port, self.gateway_port, self.health_port = free_port(), free_port(), free_port()
+        self.env["MANYI_SCORING_HEALTH_PORT"] = str(self.health_port)
+        self.env.setdefault("MANYI_PUBLIC_URL", f"http://127.0.0.1:{self.survey_port}")
+        self.env["WEB_CONCURRENCY"] = str(workers)
+        self.log_dir = log_dir or tempfile.mkdtemp(prefix="manyi-procs-")
+        self.procs = {}
+
+    survey_url = property(lambda self: f"http://127.0.0.1:{self.survey_port}")
+    gateway_url = property(lambda self: f"http://127.0.0.1:{self.gateway_port}")
+    worker_health_url = property(lambda self: f"http://127.0.0.1:{self.health_port}")
+
+    def _spawn(self, name, args):
+        with open(os.path.join(self.log_dir, f"{name}.log"), "ab") as log:
+            self.procs[name] = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=log,
+                                                start_new_session=True)
+
+    def start_survey(self):
+        self._spawn("survey", [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "-b",
+                               f"127.0.0.1:{self.survey_port}", "services.survey:create_app()"])
+
+    def start_worker(self):
+        self._spawn("scoring", [sys.executable, "-m", "services.scoring"])
+
+    def start_gateway(self):
+        self._spawn("gateway", [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "-b",
+                                f"127.0.0.1:{self.gateway_port}", "gateway:create_app()"])
+
+    def start(self):
+        self.start_survey()
+        self.start_worker()
+        self.start_gateway()
+        self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=60):
+        for url in (self.survey_url, self.gateway_url, self.worker_health_url):
+            poll(lambda: _status(url + "/readyz") == 200, timeout, 0.2, f"{url}/readyz")
+
+    def stop(self, name, sig=signal.SIGTERM):
+        proc = self.procs.get(name)
+        if proc and proc.poll() is None:
+            os.killpg(proc.pid, sig)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def stop_all(self):
+        for name in list(self.procs):
+            self.stop(name)
+
+    def log(self, name):
+        return Path(self.log_dir, f"{name}.log").read_text(errors="replace")
+
+
+def _status(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+class Cutoff:
+    """A TCP proxy to a real server that a test can cut (close every connection, refuse new ones) and restore.
+
+    Lets a test take RabbitMQ or MongoDB "down" for one process without stopping the shared server.
+    """
+
+    def __init__(self, target_port, target_host="127.0.0.1"):
+        import threading
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self.up = threading.Event()
+        self._conns, self._lock = [], threading.Lock()
+        self._listener = None
+        self._threading = threading
+
+    def start(self):
+        self.up.set()
+        self._listen()
+        return self
+
+    def _listen(self):
+        self._listener = socket.socket()
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", self.port))
+        self._listener.listen(64)
+        self._threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                self._threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+    def cut(self):
+        self.up.clear()
+        self._listener.close()
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for s in conns:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            except OSError:
+                pass
+
+    def restore(self):
+        self.up.set()
+        self._listen()
+
+    def close(self):
+        if self.up.is_set():
+            self.cut()

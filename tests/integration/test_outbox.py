@@ -1,0 +1,70 @@
+"""Accepted means durable: with the broker away, answers are stored and published once it is back."""
+from datetime import timedelta
+from urllib.parse import urlparse
+
+import pytest
+
+from services.survey import create_app
+from shared import amqp, messages
+from tests.api import FlaskApi, ok, setup_survey
+from tests.harness import Cutoff, make_config, poll
+
+QUESTIONS = [{"id": "q1", "type": "rating5", "text": "满意吗", "department": "market", "required": True}]
+
+
+@pytest.fixture
+def broker_cutoff(rabbit):
+    proxy = Cutoff(5672).start()
+    yield proxy, rabbit.url.replace("127.0.0.1:5672", f"127.0.0.1:{proxy.port}")
+    proxy.close()
+
+
+def queued_ids(amqp_url):
+    """Ids of the messages waiting in scoring.events (consumed, so each is seen once)."""
+    connection = amqp.connect(amqp_url)
+    channel = connection.channel()
+    amqp.declare_topology(channel)
+    ids = []
+    while True:
+        method, props, body = channel.basic_get(amqp.QUEUE, auto_ack=True)
+        if method is None:
+            break
+        ids.append(messages.decode(body)["id"])
+    connection.close()
+    return ids
+
+
+def test_answers_accepted_while_the_broker_is_down_are_published_when_it_returns(mongo_server, rabbit, broker_cutoff):
+    proxy, proxied_url = broker_cutoff
+    config, _ = make_config(mongo_server.url, proxied_url)
+    app = create_app(config)
+    outbox = app.extensions["manyi"].outbox
+    outbox.grace = timedelta(seconds=0.2)
+    api, admin = FlaskApi(app), config.admin_key
+    _, tokens, ents = setup_survey(api, admin, QUESTIONS)
+    queued_ids(rabbit.url)  # drain department events
+
+    proxy.cut()
+    assert app.test_client().get("/readyz").status_code == 503
+    accepted = [ok(api("POST", "/api/v1/responses", body={"token": tokens[e["code"]], "answers": {"q1": 4}}), 202)
+                for e in ents]
+    store = app.extensions["manyi"].store
+    assert store.responses.count_documents({"published": False}) == len(ents)
+
+    proxy.restore()  # the background relay finds the records and publishes them by itself
+    poll(lambda: store.responses.count_documents({"published": False}) == 0, 30, 0.2, "the relay to catch up")
+    assert sorted(queued_ids(rabbit.url)) == sorted(a["response_id"] for a in accepted)
+    poll(lambda: app.test_client().get("/readyz").status_code == 200, 10, what="ready again")
+    outbox.stop()
+
+
+def test_an_answer_is_published_at_once_when_the_broker_is_up(mongo_server, rabbit):
+    config, _ = make_config(mongo_server.url, rabbit.url)
+    app = create_app(config, background=False)
+    api = FlaskApi(app)
+    _, tokens, ents = setup_survey(api, config.admin_key, QUESTIONS, enterprises=None)
+    queued_ids(rabbit.url)
+    reply = ok(api("POST", "/api/v1/responses", body={"token": tokens[ents[0]["code"]], "answers": {"q1": 2}}), 202)
+    assert queued_ids(rabbit.url) == [reply["response_id"]]
+    assert urlparse(config.amqp_url).path  # the test's own vhost, never the default one
+    app.extensions["manyi"].outbox.stop()

@@ -1,0 +1,103 @@
+"""publish → RabbitMQ → scoring worker (in-process consumer) → MongoDB, against the real servers."""
+import json
+import threading
+
+import pytest
+
+from services.scoring.consumer import Consumer
+from services.scoring.health import Health
+from services.scoring.repository import ScoresStore
+from services.scoring.rescore import check
+from shared import amqp, messages
+from tests.factories import department_event, enterprise, rating, ratings_event
+from tests.harness import poll
+
+
+@pytest.fixture
+def worker(config):
+    store = ScoresStore(config)
+    store.ensure_indexes()
+    consumer = Consumer(config, store, Health())
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    thread.start()
+    poll(lambda: consumer.health.amqp_ok, 10, what="the consumer to connect")
+    yield store
+    consumer.stopping = True
+    thread.join(10)
+
+
+@pytest.fixture
+def publish(config):
+    publisher = amqp.Publisher(config.amqp_url)
+
+    def send(*msgs):
+        assert publisher.publish([(m["type"], m) for m in msgs], messages.encode)
+    yield send
+    publisher.close()
+
+
+def test_published_ratings_are_stored_as_cells(worker, publish):
+    a, b = enterprise(), enterprise()
+    publish(ratings_event(a, [rating("market", 5, "licensing"), rating("market", 3, "inspection", weight=2.0)]),
+            ratings_event(b, [rating("market", 1, "licensing")]),
+            department_event("market", "县市场监督管理局"))
+    poll(lambda: worker.processed.count_documents({}) == 3, what="three messages processed")
+    cell = worker.cells.find_one({"_id": f"2026Q4|market|inspection|{a['code']}"})
+    assert (cell["swp"], cell["sw"], cell["levels"], cell["channels"]) == (100.0, 2.0, {"3": 1}, {"survey": 1})
+    assert worker.ratings.count_documents({}) == 3
+    assert worker.departments.find_one({"_id": "market"})["name"] == "县市场监督管理局"
+
+
+def test_a_redelivered_message_changes_nothing(worker, publish, config, capsys):
+    ent = enterprise()
+    event = ratings_event(ent, [rating("tax", 4)])
+    publish(event)
+    poll(lambda: worker.processed.count_documents({}) == 1, what="the first delivery")
+    before = list(worker.cells.find({}))
+    publish(event, event)  # the same id twice more: as after a crash between commit and ack
+    marker = ratings_event(enterprise(), [rating("tax", 2)])
+    publish(marker)  # processed after the duplicates, so once it is stored they have been seen
+    poll(lambda: worker.processed.count_documents({"_id": marker["id"]}) == 1, what="the marker")
+    cell = worker.cells.find_one({"_id": f"2026Q4|tax|general|{ent['code']}"})
+    assert cell == next(c for c in before if c["_id"] == cell["_id"])
+    assert worker.ratings.count_documents({"message_id": event["id"]}) == 1
+    assert check(config) == 0
+
+
+def test_a_malformed_message_is_dead_lettered_with_its_reason_and_the_worker_goes_on(worker, config):
+    connection = amqp.connect(config.amqp_url)
+    channel = connection.channel()
+    channel.confirm_delivery()
+    bad_level = ratings_event(enterprise(), [rating("tax", 9)])
+    channel.basic_publish(amqp.EXCHANGE, "response.submitted", b"{not json", amqp.properties({"id": "x1", "type": "?", "schema_version": 1}))
+    channel.basic_publish(amqp.EXCHANGE, "response.submitted", messages.encode(bad_level), amqp.properties(bad_level))
+    good = ratings_event(enterprise(), [rating("tax", 4)])
+    channel.basic_publish(amqp.EXCHANGE, "response.submitted", messages.encode(good), amqp.properties(good))
+    poll(lambda: worker.processed.count_documents({"_id": good["id"]}) == 1, what="the good message")
+
+    def dead():
+        method, props, body = channel.basic_get(amqp.DEAD_QUEUE, auto_ack=True)
+        return (props, body) if method else None
+    reasons = {}
+    for _ in range(2):
+        props, body = poll(dead, 10, what="a dead-lettered message")
+        reasons[body] = props.headers[amqp.REASON_HEADER]
+    connection.close()
+    assert "not JSON" in reasons[b"{not json"]
+    assert "level" in reasons[messages.encode(bad_level)]
+    assert worker.processed.count_documents({}) == 1
+
+
+def test_the_stored_cells_equal_a_recomputation_from_the_ratings(worker, publish, config, capsys):
+    ents = [enterprise() for _ in range(6)]
+    events = [ratings_event(e, [rating("land", lv, "registration", weight=2.0), rating("land", 6 - lv, "survey")])
+              for e, lv in zip(ents, (1, 2, 3, 4, 5, 5))]
+    publish(*events)
+    poll(lambda: worker.processed.count_documents({}) == 6, what="six messages")
+    assert check(config) == 0
+    worker.cells.update_one({}, {"$inc": {"swp": 1.0}})  # corrupt one aggregate: check must notice
+    assert check(config) == 1
+    assert "differences" in capsys.readouterr().out
+    from services.scoring.rescore import rescore
+    assert rescore(config) == 0 and check(config) == 0
+    assert json.dumps  # keep json import used for readability of failures
