@@ -28,3 +28,14 @@ start_mongo() {  # port storage-dir log-file → sets MONGO_PID when this call s
   MONGO_PID=$!
   wait_port 127.0.0.1 "$1" 60 "the embedded MongoDB server (secantusd-py, log $3)"
 }
+
+ensure_chromium() {  # browser tests use Debian's chromium (never a downloaded browser) and a CJK font
+  if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei"; then return 0; fi
+  if [ "$(id -u)" != 0 ]; then
+    echo "manyi: browser tests need Debian's chromium and fonts-wqy-microhei: sudo apt-get install chromium fonts-wqy-microhei" >&2
+    return 1
+  fi
+  echo "manyi: installing Debian's chromium and fonts-wqy-microhei for the browser tests" >&2
+  apt-get update -qq >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+}

@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 source scripts/services.sh
 bash scripts/bootstrap.sh
 ensure_rabbitmq
+ensure_chromium
 exec .venv/bin/pytest -q "$@"

@@ -256,6 +256,10 @@ class Cutoff:
 
     def cut(self):
         self.up.clear()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(), freeing the port
+        except OSError:
+            pass
         self._listener.close()
         with self._lock:
             conns, self._conns = self._conns, []

@@ -14,7 +14,7 @@ from scipy.stats import t as student_t
 
 from tests.api import HttpApi, ok
 from tests.factories import enterprise
-from tests.harness import Processes, poll
+from tests.harness import poll
 
 pytestmark = pytest.mark.e2e
 
@@ -47,17 +47,6 @@ ANSWERS = [
     {"q1": 5, "q2": "是", "q3": 3, "q4": 10, "q8": 2},
 ]
 PERIOD = "2026Q3"
-
-
-@pytest.fixture(scope="module")
-def system(mongo_server):
-    from tests.harness import RabbitVhost, make_config
-    vhost = RabbitVhost().create()
-    config, variables = make_config(mongo_server.url, vhost.url)
-    procs = Processes(variables).start()
-    yield config, procs, HttpApi(procs.survey_url), HttpApi(procs.gateway_url)
-    procs.stop_all()
-    vhost.delete()
 
 
 # --- an independent recomputation of DESIGN §5 -------------------------------------------------------

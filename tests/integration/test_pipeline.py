@@ -101,3 +101,27 @@ def test_the_stored_cells_equal_a_recomputation_from_the_ratings(worker, publish
     from services.scoring.rescore import rescore
     assert rescore(config) == 0 and check(config) == 0
     assert json.dumps  # keep json import used for readability of failures
+
+
+def test_the_worker_reconnects_by_itself_after_the_broker_goes_away(config, publish):
+    from dataclasses import replace
+
+    from tests.harness import Cutoff
+    proxy = Cutoff(5672).start()
+    proxied = replace(config, amqp_url=config.amqp_url.replace("127.0.0.1:5672", f"127.0.0.1:{proxy.port}"))
+    store = ScoresStore(config)
+    consumer = Consumer(proxied, store, Health())
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    thread.start()
+    try:
+        poll(lambda: consumer.health.amqp_ok, 10, what="connected")
+        proxy.cut()
+        poll(lambda: not consumer.health.amqp_ok, 10, what="the worker to notice the broker is gone")
+        event = ratings_event(enterprise(), [rating("tax", 3)])
+        publish(event)  # straight to the broker, while the worker cannot reach it
+        proxy.restore()
+        poll(lambda: store.processed.count_documents({"_id": event["id"]}) == 1, 40, 0.1, "processed after reconnecting")
+    finally:
+        consumer.stopping = True
+        proxy.close()
+        thread.join(40)
