@@ -55,10 +55,10 @@ def create_app(config=None, background=True):
                 return error_response(503, "database unavailable; try again shortly")
         return None
 
-    from services.survey.api import departments, enterprises, keys, responses, surveys
+    from services.survey.api import departments, enterprises, keys, respondent, responses, surveys
     for module in (keys, departments, enterprises, surveys, responses):
         api.register_blueprint(module.blp)
-    app.register_blueprint(responses.page)
+    app.register_blueprint(respondent.page)
 
     health_routes(app, {"mongodb": store.ping,
                         "rabbitmq": lambda: services.outbox.publisher().ping() or _raise("broker unreachable")})

@@ -5,7 +5,7 @@ import sys
 from pymongo.errors import DuplicateKeyError
 
 from shared.domain import utcnow
-from shared.keys import key_hash, new_key, require  # noqa: F401  (blueprints import require from here)
+from shared.keys import key_hash, new_key
 
 
 def create_key(store, role, name, department=None):

@@ -12,7 +12,7 @@ import pytest
 from shared import mongo
 from scipy.stats import t as student_t
 
-from tests.api import HttpApi, ok
+from tests.api import ok
 from tests.factories import enterprise
 from tests.harness import poll
 

@@ -2,7 +2,7 @@ from flask_smorest import Blueprint, abort
 from pymongo.errors import DuplicateKeyError
 
 from services.survey.api import services
-from services.survey.auth import require
+from shared.keys import require
 from services.survey.schemas import DepartmentListSchema, DepartmentSchema
 from shared import messages
 from shared.domain import utcnow

@@ -1,7 +1,7 @@
 from flask_smorest import Blueprint, abort
 
 from services.survey.api import services
-from services.survey.auth import require
+from shared.keys import require
 from services.survey.schemas import EnterpriseListSchema, EnterpriseSchema
 from shared.domain import utcnow
 

@@ -1,7 +1,8 @@
 from flask_smorest import Blueprint, abort
 
 from services.survey.api import services
-from services.survey.auth import create_key, require
+from services.survey.auth import create_key
+from shared.keys import require
 from services.survey.schemas import KeyCreatedSchema, KeyCreateSchema
 
 blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys (admin)")

@@ -1,4 +1,4 @@
-"""Answers: `POST /api/v1/responses` (the token is the credential) and the respondent's page.
+"""Answers: `POST /api/v1/responses` (the token is the credential).
 
 Order of checks, so that a phone on a bad network can resend safely: unknown token 404; a used token
 answers 202 with the same id for the identical submission and 409 otherwise; then expiry and survey
@@ -8,8 +8,6 @@ import hashlib
 import json
 import uuid
 
-from flask import Blueprint as FlaskBlueprint
-from flask import render_template_string
 from flask_smorest import Blueprint, abort
 from pymongo.errors import DuplicateKeyError
 
@@ -20,7 +18,6 @@ from shared import messages
 from shared.domain import utcnow
 
 blp = Blueprint("responses", __name__, url_prefix="/api/v1", description="Answers (no key: the token)")
-page = FlaskBlueprint("respondent", __name__)
 
 SNAPSHOT = ("scale", "ownership", "capital", "township", "industry")
 
@@ -97,28 +94,3 @@ def submit(body):
     # Durable from here (journaled); publishing now only saves the relay the work.
     svc.outbox.publish_now("responses", response_id, messages.RESPONSE_SUBMITTED, message)
     return {"response_id": response_id}
-
-
-PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1"><title>{{ title }}</title></head>
-<body><h1>{{ title }}</h1>{% if enterprise %}<p>{{ enterprise }}，您好！</p>{% endif %}<p>{{ text }}</p></body></html>"""
-
-
-@page.get("/s/<token>")
-def respondent_page(token):
-    """The respondent's page: who is asked, and whether the link can still be answered."""
-    store = services().store
-    invitation = store.invitations.find_one({"_id": token})
-    if invitation is None:
-        return render_template_string(PAGE, title="链接无效", enterprise=None,
-                                      text="找不到这个问卷链接，请核对链接或联系发放问卷的工作人员。"), 404
-    survey = store.surveys.find_one({"_id": invitation["survey_id"]})
-    enterprise = store.enterprises.find_one({"_id": invitation["enterprise"]}) or {}
-    if store.responses.find_one({"token": token}, {"_id": 1}):
-        return render_template_string(PAGE, title=survey["title"], enterprise=enterprise.get("name"),
-                                      text="您已提交过本问卷，感谢参与！"), 200
-    if invitation["expires_at"] <= utcnow() or survey["status"] != "open":
-        return render_template_string(PAGE, title=survey["title"], enterprise=enterprise.get("name"),
-                                      text="本问卷链接已过期或问卷已结束。"), 410
-    return render_template_string(PAGE, title=survey["title"], enterprise=enterprise.get("name"),
-                                  text=f"本问卷共 {len(survey['questions'])} 题。"), 200

@@ -7,7 +7,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.survey import forms
 from services.survey.api import services
-from services.survey.auth import require
+from shared.keys import require
 from services.survey.schemas import (InvitationListSchema, InvitationRequestSchema, SurveyCreatedSchema,
                                      SurveyDefinitionSchema, SurveyListSchema, SurveySchema)
 from shared.domain import utcnow
