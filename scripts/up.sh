@@ -28,7 +28,9 @@ cleanup() {
   wait "${PIDS[@]}" 2>/dev/null || true
   if [ -n "$MONGO_PID" ]; then kill -TERM "$MONGO_PID" 2>/dev/null || true; wait "$MONGO_PID" 2>/dev/null || true; fi
 }
-trap cleanup INT TERM EXIT
+on_signal() { cleanup; exit 0; }
+trap on_signal INT TERM
+trap cleanup EXIT
 
 .venv/bin/gunicorn -c deploy/gunicorn.conf.py -b "127.0.0.1:$SURVEY_PORT" "services.survey:create_app()" \
   >>var/log/survey.log 2>&1 & PIDS+=($!)
@@ -56,4 +58,5 @@ cat <<MSG
     python3 ../shared/tools/contract_smoke.py $MANYI_ADMIN_KEY     # if you have the design folder beside the repo
 MSG
 wait -n "${PIDS[@]}" || true
-echo "manyi: a process exited; see var/log/" >&2
+echo "manyi: a process exited unexpectedly; see var/log/ (stopping the others)" >&2
+exit 1

@@ -65,6 +65,9 @@ def create_api(app, title, description):
         errors = _flatten(data.get("errors")) if data.get("errors") is not None else None
         if exc.code == 400 and errors is None and "messages" in data:
             errors = _flatten(data["messages"])
+        if isinstance(errors, dict) and isinstance(errors.get("json"), list):  # the body itself is unreadable
+            message = "the body is not a JSON document of the expected shape / 请求体不是所需格式的 JSON"
+            errors = {"body": ["请求体不是合法的 JSON 对象", *errors["json"]]}
         return error_response(exc.code, message, errors)
 
     @app.errorhandler(Exception)

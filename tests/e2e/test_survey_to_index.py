@@ -186,8 +186,10 @@ def test_bad_answers_are_rejected_naming_each_question(system, county):
 
     def post(answers=None, raw=None):
         return api("POST", "/api/v1/responses", body={"token": token, "answers": answers}, raw=raw)
-    assert post(raw=b"not json").status == 400
-    assert post(raw=b"[1, 2]").status == 400
+    not_json = post(raw=b"not json")
+    assert not_json.status == 400 and "body" in not_json.json["errors"]
+    not_object = post(raw=b"[1, 2]")
+    assert not_object.status == 400 and not_object.json["errors"]
     assert api("POST", "/api/v1/responses", body={"answers": {}}).json["errors"].keys() >= {"token"}
     assert api("POST", "/api/v1/responses", body={"token": "nobody", "answers": {"q1": 5}}).status == 404
     cases = {
