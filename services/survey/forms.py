@@ -22,7 +22,7 @@ def check_definition(questions, known_departments):
         for ref, value in (q.get("show_if") or {}).items():
             if ref not in seen:
                 errors[qid] = msg(f"show_if 引用的 {ref} 不是前面的题目", f"show_if names {ref}, not an earlier question")
-            elif not _is_valid_value(seen[ref], value):
+            elif not _is_valid_show_if_value(seen[ref], value):
                 errors[qid] = msg(f"show_if 中 {ref} 的取值无效", f"show_if value for {ref} is not a valid answer")
         seen[qid] = q
     return errors
@@ -46,6 +46,13 @@ def _is_int(value):
 
 def _is_valid_value(q, value):
     return _value_error(q, value) is None
+
+
+def _is_valid_show_if_value(q, value):
+    # is_visible reads a multi answer as "this option is among those chosen"
+    if q["type"] == "multi":
+        return isinstance(value, str) and value in q["options"]
+    return _is_valid_value(q, value)
 
 
 def _value_error(q, value):
@@ -83,13 +90,15 @@ def validate_answers(questions, answers):
         if qid not in by_id:
             errors[qid] = msg("问卷中没有这道题", "unknown question")
     given = {k: v for k, v in answers.items() if k in by_id and not _is_blank(v)}
+    shown = {}  # answers of visible questions only: a hidden question's answer shows nothing
     for q in questions:
         qid = q["id"]
-        visible = is_visible(q, given)
+        visible = is_visible(q, shown)
         if qid in given:
             if not visible:
                 errors[qid] = msg("此题根据前面的回答不应作答", "answered but hidden by show_if")
             else:
+                shown[qid] = given[qid]
                 problem = _value_error(q, given[qid])
                 if problem:
                     errors[qid] = problem

@@ -6,7 +6,18 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from shared.domain import (CAPITALS, OWNERSHIPS, PERIOD_RE, QUESTION_TYPES, ROLES, SCALES,
                            uscc_is_valid)
 
-CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", error="letters, digits, '_', '.', '-' (≤ 64)")
+
+class FullMatch(validate.Regexp):
+    """Regexp over the whole value: a pattern's `$` also matches before a trailing newline, and would let
+    "market\n" through. The pattern keeps `$` so that the OpenAPI document stays valid ECMA regex."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+CODE = FullMatch(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", error="letters, digits, '_', '.', '-' (≤ 64)")
 QUESTION_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 
 
@@ -63,7 +74,7 @@ class EnterpriseListSchema(Schema):
 
 
 class QuestionSchema(StrictSchema):
-    id = fields.String(required=True, validate=validate.Regexp(QUESTION_ID))
+    id = fields.String(required=True, validate=FullMatch(QUESTION_ID))
     type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
     text = fields.String(required=True, validate=validate.Length(1, 500))
     required = fields.Boolean(load_default=False)
@@ -91,7 +102,7 @@ class QuestionSchema(StrictSchema):
 class SurveyDefinitionSchema(StrictSchema):
     code = fields.String(required=True, validate=CODE)
     title = fields.String(required=True, validate=validate.Length(1, 200))
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE, error="a quarter YYYYQn"))
+    period = fields.String(required=True, validate=FullMatch(PERIOD_RE, error="a quarter YYYYQn"))
     scale = fields.Dict(keys=fields.String(), values=fields.Float(validate=validate.Range(0, 100)),
                         load_default=None)
     questions = fields.List(fields.Nested(QuestionSchema), required=True, validate=validate.Length(1, 200))
