@@ -3,6 +3,8 @@
 The unit of the stored aggregates is a *cell*: one enterprise's ratings of one department on one
 indicator in one period, kept as Σ weight·points (`swp`), Σ weight (`sw`), the count of ratings at
 each level (`levels`) and per channel (`channels`). Every figure below is derived from cells.
+A cell is stored as one shard per scoring worker (DESIGN §2: workers never fight over a document);
+the figures sum whatever cells they are given per enterprise, so shards need no merging first.
 """
 import math
 from collections import defaultdict
@@ -148,6 +150,22 @@ def nps(scores, min_n):
 
 def cell_key(period, department, indicator, enterprise):
     return f"{period}|{department}|{indicator}|{enterprise}"
+
+
+def merge_shards(cells):
+    """{cell key: cell} with the shards of each cell (one per scoring worker) summed."""
+    merged = {}
+    for shard in cells:
+        cell = merged.setdefault(shard["key"], {"key": shard["key"], "swp": [], "sw": [], "levels": {},
+                                               "channels": {}})
+        cell["swp"].append(shard["swp"])
+        cell["sw"].append(shard["sw"])
+        for group in ("levels", "channels"):
+            for name, k in (shard.get(group) or {}).items():
+                cell[group][name] = cell[group].get(name, 0) + k
+    for cell in merged.values():
+        cell["swp"], cell["sw"] = math.fsum(cell["swp"]), math.fsum(cell["sw"])
+    return merged
 
 
 def cells_from_ratings(ratings):

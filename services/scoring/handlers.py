@@ -12,7 +12,7 @@ SEGMENT = ("scale", "ownership", "capital", "township", "industry")
 class BatchWrites:
     processed: list = field(default_factory=list)
     ratings: list = field(default_factory=list)
-    cells: dict = field(default_factory=dict)  # cell key → {"inc": {...}, "set": {...}}
+    cells: dict = field(default_factory=dict)  # cell shard id → {"inc": {...}, "set": {...}}
     nps: list = field(default_factory=list)
     departments: dict = field(default_factory=dict)
     periods: set = field(default_factory=set)
@@ -33,10 +33,11 @@ def rating_docs(message):
                "occurred_at": message["occurred_at"]}
 
 
-def add_to_cell(cells, rating):
+def add_to_cell(cells, rating, shard):
+    """Add a rating to this worker's shard of its cell: competing workers never write one document."""
     key = cell_key(rating["period"], rating["department"], rating["indicator"], rating["enterprise"])
-    cell = cells.setdefault(key, {"inc": defaultdict(float), "set": {
-        "period": rating["period"], "department": rating["department"], "indicator": rating["indicator"],
+    cell = cells.setdefault(f"{key}#{shard}", {"inc": defaultdict(float), "set": {
+        "key": key, "shard": shard, "period": rating["period"], "department": rating["department"], "indicator": rating["indicator"],
         "enterprise": rating["enterprise"], "segment": rating["segment"]}})
     cell["inc"]["swp"] += rating["weight"] * rating["points"]
     cell["inc"]["sw"] += rating["weight"]
@@ -44,8 +45,10 @@ def add_to_cell(cells, rating):
     cell["inc"][f"channels.{rating['channel']}"] += 1
 
 
-def plan_batch(batch, already_processed):
-    """The writes for the messages of `batch` not yet processed (redeliveries change nothing)."""
+def plan_batch(batch, already_processed, shard="0"):
+    """The writes for the messages of `batch` not yet processed (redeliveries change nothing).
+
+    `shard` names the worker whose counters the cells' increments go to (DESIGN §2)."""
     writes, seen = BatchWrites(), set(already_processed)
     for message in batch:
         if message["id"] in seen:
@@ -57,7 +60,7 @@ def plan_batch(batch, already_processed):
             writes.periods.add(data["period"])
             for rating in rating_docs(message):
                 writes.ratings.append(rating)
-                add_to_cell(writes.cells, rating)
+                add_to_cell(writes.cells, rating, shard)
             if data.get("nps") is not None:
                 writes.nps.append({"_id": data["source_id"], "period": data["period"],
                                    "enterprise": data["enterprise"]["code"], "score": data["nps"],

@@ -8,19 +8,24 @@ from shared import mongo
 from shared.domain import utcnow
 
 
+RESCORE_SHARD = "rescore"
+
+
 class ScoresStore:
     def __init__(self, config):
         self.client = mongo.client(config.mongo_url)
         self.db = self.client[config.scores_db]
+        self.shard = config.worker_id           # this worker's counter shards in `cells`
         self.ratings = self.db.ratings          # every rating, as received: the ground truth
-        self.cells = self.db.cells              # Σw·p, Σw, level and channel counts per enterprise cell
+        self.cells = self.db.cells              # Σw·p, Σw, level and channel counts per enterprise cell and shard
         self.processed = self.db.processed      # message ids already applied (idempotency)
         self.nps = self.db.nps
         self.departments = self.db.departments
         self.batches = self.db.batches          # one per committed batch: what changed when (cache keys)
 
     def ensure_indexes(self):
-        self.cells.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
+        self.cells.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)]),
+                                   IndexModel("key")])
         self.ratings.create_indexes([IndexModel([("period", ASCENDING)])])
         self.nps.create_indexes([IndexModel([("period", ASCENDING)])])
         self.batches.create_indexes([IndexModel([("periods", ASCENDING), ("at", DESCENDING)])])
@@ -33,7 +38,7 @@ class ScoresStore:
         def work(session):
             ids = list({m["id"] for m in batch})
             done = {d["_id"] for d in self.processed.find({"_id": {"$in": ids}}, {"_id": 1}, session=session)}
-            writes = plan_batch(batch, done)
+            writes = plan_batch(batch, done, self.shard)
             if not writes:
                 return writes
             self.processed.insert_many(writes.processed, ordered=False, session=session)
@@ -53,11 +58,13 @@ class ScoresStore:
         return mongo.run_transaction(self.client, work)
 
     def replace_cells(self, cells, period=None):
-        """Swap the stored cells (of one period, or all) for recomputed ones, in one transaction."""
+        """Swap the stored cells (every shard, of one period or all) for recomputed ones, in one transaction."""
         def work(session):
             self.cells.delete_many({"period": period} if period else {}, session=session)
             if cells:
-                self.cells.bulk_write([InsertOne(c) for c in cells.values()], session=session)
+                self.cells.bulk_write([InsertOne({**c, "_id": f"{key}#{RESCORE_SHARD}", "key": key,
+                                                  "shard": RESCORE_SHARD}) for key, c in cells.items()],
+                                      session=session)
             self.batches.insert_one({"_id": uuid.uuid4().hex, "periods": sorted({c["period"] for c in cells.values()}),
                                      "departments": False, "at": utcnow()}, session=session)
         mongo.run_transaction(self.client, work)

@@ -2,7 +2,7 @@
 import math
 
 from services.scoring.repository import ScoresStore
-from shared.scoring import cells_from_ratings
+from shared.scoring import cells_from_ratings, merge_shards
 
 TOLERANCE = 1e-9
 
@@ -31,7 +31,7 @@ def differences(stored, fresh):
 
 def check(config, period=None, out=print):
     store = ScoresStore(config)
-    stored = {c["_id"]: c for c in store.cells.find({"period": period} if period else {})}
+    stored = merge_shards(store.cells.find({"period": period} if period else {}))
     diffs = differences(stored, recompute(store, period))
     for line in diffs[:50]:
         out(f"✗ {line}")

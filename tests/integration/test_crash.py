@@ -8,6 +8,7 @@ import pytest
 from services.scoring.repository import ScoresStore
 from services.scoring.rescore import check
 from shared import amqp, messages
+from shared.scoring import merge_shards
 from tests.factories import enterprise, rating, ratings_event
 from tests.harness import MongoServer, Processes, make_config, poll
 
@@ -41,7 +42,7 @@ def publish_all(amqp_url, events):
 
 
 def assert_cells_match(store, events):
-    stored = {c["_id"]: c for c in store.cells.find({})}
+    stored = merge_shards(store.cells.find({}))
     want = expected_cells(events)
     assert set(stored) == set(want)
     for key, w in want.items():
