@@ -1,0 +1,78 @@
+"""docker-compose.yml agrees with the code: there is no Docker engine here, so this reads it closely."""
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from shared import config as config_module
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = {"survey": "services.survey:create_app()", "gateway": "gateway:create_app()"}
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def manyi_services(compose):
+    return {name: svc for name, svc in compose["services"].items() if name in ("survey", "scoring", "gateway")}
+
+
+def test_the_three_processes_rabbitmq_and_mongodb_are_there(compose):
+    assert set(compose["services"]) == {"rabbitmq", "mongo", "survey", "scoring", "gateway"}
+
+
+def test_every_variable_is_one_the_code_reads(compose):
+    for name, svc in manyi_services(compose).items():
+        unknown = [v for v in svc["environment"] if v.startswith("MANYI_") and v not in config_module.DEFAULTS]
+        assert not unknown, f"{name} sets variables shared/config.py never reads: {unknown}"
+
+
+def test_every_process_is_pointed_at_the_compose_broker_and_database(compose):
+    rabbit = compose["services"]["rabbitmq"]["environment"]
+    for name, svc in manyi_services(compose).items():
+        env = svc["environment"]
+        amqp = re.fullmatch(r"amqp://(\w+):(.+)@rabbitmq:5672/%2F", env["MANYI_AMQP_URL"])
+        assert amqp, f"{name}: MANYI_AMQP_URL must name the rabbitmq service"
+        assert (amqp.group(1), amqp.group(2)) == (rabbit["RABBITMQ_DEFAULT_USER"], rabbit["RABBITMQ_DEFAULT_PASS"])
+        assert env["MANYI_MONGO_URL"] == "mongodb://mongo:27017/?replicaSet=rs0"
+        assert env["MANYI_SURVEY_DB"] == config_module.DEFAULTS["MANYI_SURVEY_DB"]
+        assert env["MANYI_SCORES_DB"] == config_module.DEFAULTS["MANYI_SCORES_DB"]
+        assert "MANYI_ADMIN_KEY" in env, f"{name} checks keys and needs the admin key"
+        assert set(svc["depends_on"]) == {"rabbitmq", "mongo"}
+
+
+def test_mongodb_is_a_one_node_replica_set_named_like_the_url(compose):
+    mongo = compose["services"]["mongo"]
+    assert mongo["image"].startswith("mongo:")
+    assert mongo["command"][mongo["command"].index("--replSet") + 1] == "rs0"
+    assert "rs.initiate" in " ".join(mongo["healthcheck"]["test"]) and "mongo:27017" in " ".join(mongo["healthcheck"]["test"])
+
+
+def test_web_processes_run_the_app_factories_under_gunicorn_on_their_default_ports(compose):
+    public_port = config_module.DEFAULTS["MANYI_PUBLIC_URL"].rsplit(":", 1)[1]
+    ports = {"survey": public_port, "gateway": "8002"}
+    for name, factory in APPS.items():
+        svc = compose["services"][name]
+        command = svc["command"]
+        assert command[0] == "gunicorn" and command[-1] == factory
+        assert command[command.index("-b") + 1] == f"0.0.0.0:{ports[name]}"
+        assert f"{ports[name]}:{ports[name]}" in svc["ports"]
+        assert f"127.0.0.1:{ports[name]}/readyz" in " ".join(svc["healthcheck"]["test"])
+        module = factory.split(":")[0]
+        assert (ROOT / module.replace(".", "/")).is_dir()
+
+
+def test_the_worker_health_check_uses_the_port_it_is_configured_with(compose):
+    svc = compose["services"]["scoring"]
+    assert svc["command"] == ["python", "-m", "services.scoring"]
+    port = svc["environment"]["MANYI_SCORING_HEALTH_PORT"]
+    assert f"127.0.0.1:{port}/readyz" in " ".join(svc["healthcheck"]["test"])
+
+
+def test_the_image_contains_every_package_the_processes_import(compose):
+    dockerfile = (ROOT / compose["services"]["survey"]["build"]["dockerfile"]).read_text()
+    for package in ("shared", "services", "gateway", "manyi", "deploy/gunicorn.conf.py"):
+        assert re.search(rf"^COPY {re.escape(package)} ", dockerfile, re.M), f"the image lacks {package}"
