@@ -279,6 +279,58 @@ def test_expired_links_and_closed_surveys_answer_410(system):
     assert api("POST", f"/api/v1/surveys/{s2['id']}/open", admin, {}).status == 409
 
 
+def test_closing_takes_effect_at_once_in_every_process_that_has_seen_the_survey(system):
+    config, _, api, _ = system
+    admin = config.admin_key
+    api("POST", "/api/v1/departments", admin, {"code": "d1", "name": "部门d1"})
+    ents = [enterprise() for _ in range(16)]
+    q = [{"id": "q1", "type": "rating5", "text": "?", "department": "d1", "required": True}]
+    for ent in ents:
+        ok(api("POST", "/api/v1/enterprises", admin, ent), 201)
+    survey = ok(api("POST", "/api/v1/surveys", admin, {"code": "closes", "title": "t", "period": PERIOD,
+                                                       "questions": q}), 201)
+    ok(api("POST", f"/api/v1/surveys/{survey['id']}/open", admin, {}), 200)
+    inv = ok(api("POST", f"/api/v1/surveys/{survey['id']}/invitations", admin,
+                 {"enterprises": [e["code"] for e in ents]}), 201)["invitations"]
+    for i in inv[:8]:  # spread over the gunicorn workers, each of which now holds the open survey
+        ok(api("POST", "/api/v1/responses", body={"token": i["token"], "answers": {"q1": 3}}), 202)
+    ok(api("POST", f"/api/v1/surveys/{survey['id']}/close", admin, {}), 200)
+    for i in inv[8:]:
+        r = api("POST", "/api/v1/responses", body={"token": i["token"], "answers": {"q1": 3}})
+        assert r.status == 410 and "closed" in r.json["message"], r
+    # the answers given before the close still replay as accepted
+    assert api("POST", "/api/v1/responses", body={"token": inv[0]["token"], "answers": {"q1": 3}}).status == 202
+
+
+def test_one_enterprise_one_answer_across_versions_and_reissued_links(system):
+    config, _, api, _ = system
+    admin = config.admin_key
+    api("POST", "/api/v1/departments", admin, {"code": "d1", "name": "部门d1"})
+    ent = enterprise()
+    ok(api("POST", "/api/v1/enterprises", admin, ent), 201)
+    q = [{"id": "q1", "type": "rating5", "text": "?", "department": "d1", "required": True}]
+    v1 = ok(api("POST", "/api/v1/surveys", admin, {"code": "once", "title": "t", "period": PERIOD, "questions": q}), 201)
+    ok(api("POST", f"/api/v1/surveys/{v1['id']}/open", admin, {}), 200)
+    t1 = ok(api("POST", f"/api/v1/surveys/{v1['id']}/invitations", admin,
+                {"enterprises": [ent["code"]]}), 201)["invitations"][0]["token"]
+    rid = ok(api("POST", "/api/v1/responses", body={"token": t1, "answers": {"q1": 4}}), 202)["response_id"]
+    # A changed questionnaire is a new version of the same survey: the enterprise has answered it already.
+    v2 = ok(api("PUT", f"/api/v1/surveys/{v1['id']}", admin,
+                {"code": "once", "title": "t2", "period": PERIOD, "questions": q}), 201)
+    ok(api("POST", f"/api/v1/surveys/{v2['id']}/open", admin, {}), 200)
+    t2 = ok(api("POST", f"/api/v1/surveys/{v2['id']}/invitations", admin,
+                {"enterprises": [ent["code"]]}), 201)["invitations"][0]["token"]
+    assert t2 != t1
+    again = api("POST", "/api/v1/responses", body={"token": t2, "answers": {"q1": 4}})
+    assert again.status == 409 and "already answered" in again.json["errors"]["token"][1]
+    assert ok(api("POST", "/api/v1/responses", body={"token": t1, "answers": {"q1": 4}}), 202)["response_id"] == rid
+    # The token is the enterprise's credential: it never travels in the event or reaches scoring.
+    survey_db = mongo.client(config.mongo_url)[config.survey_db]
+    stored = survey_db.responses.find_one({"_id": rid})
+    assert t1 not in json.dumps(stored["message"], ensure_ascii=False) and t1 not in rid
+    assert survey_db.responses.count_documents({"enterprise": ent["code"]}) == 1
+
+
 def test_openapi_docs_and_health_on_every_process(system):
     _, procs, api, gw = system
     survey_paths = ok(api("GET", "/openapi.json"), 200)["paths"]

@@ -1,6 +1,7 @@
 """The respondent's page `GET /s/{token}`: what an enterprise sees when it opens its link."""
 from flask import Blueprint, render_template_string
 
+from services.survey.answers import response_id_of
 from services.survey.api import services
 from shared.domain import utcnow
 
@@ -21,7 +22,7 @@ def respondent_page(token):
                                       text="找不到这个问卷链接，请核对链接或联系发放问卷的工作人员。"), 404
     survey = store.surveys.find_one({"_id": invitation["survey_id"]})
     enterprise = store.enterprises.find_one({"_id": invitation["enterprise"]}) or {}
-    if store.responses.find_one({"token": token}, {"_id": 1}):
+    if store.responses.find_one({"_id": response_id_of(survey["code"], invitation["enterprise"])}, {"_id": 1}):
         return render_template_string(PAGE, title=survey["title"], enterprise=enterprise.get("name"),
                                       text="您已提交过本问卷，感谢参与！"), 200
     if invitation["expires_at"] <= utcnow() or survey["status"] != "open":

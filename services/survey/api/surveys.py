@@ -6,6 +6,7 @@ from flask_smorest import Blueprint, abort
 from pymongo.errors import DuplicateKeyError
 
 from services.survey import forms
+from services.survey.answers import response_id_of
 from services.survey.api import services
 from shared.keys import require
 from services.survey.schemas import (InvitationListSchema, InvitationRequestSchema, SurveyCreatedSchema,
@@ -96,6 +97,9 @@ def replace(body, survey_id):
 
 def transition(survey_id, allowed_from, to):
     doc = survey_or_404(survey_id)
+    if to == "closed" and doc["status"] in ("open", "closed"):
+        # Before the status: answer paths cache open surveys and learn of the close from the invitation.
+        services().store.close_invitations(survey_id)
     if doc["status"] == to:
         return summary(doc)
     if doc["status"] not in allowed_from:
@@ -147,7 +151,7 @@ def invite(body, survey_id):
         abort(400, message="expires_at is in the past", errors={"expires_at": ["must be in the future"]})
     candidates = list(svc.store.invitations.find({"survey_id": survey_id, "enterprise": {"$in": codes}}))
     used = {r["token"] for r in svc.store.responses.find(
-        {"token": {"$in": [d["_id"] for d in candidates]}}, {"token": 1})}
+        {"_id": {"$in": [response_id_of(survey["code"], c) for c in codes]}}, {"token": 1})}
     existing = {}
     for doc in candidates:  # a used invitation wins (one enterprise, one answer), then a live one
         if doc["_id"] in used or (doc["expires_at"] > now and doc["enterprise"] not in existing):
@@ -156,5 +160,7 @@ def invite(body, survey_id):
               "expires_at": expires_at, "created_at": now} for c in codes if c not in existing]
     if fresh:
         svc.store.invitations.insert_many(fresh)
+        if survey_or_404(survey_id)["status"] == "closed":  # closed while we were inviting
+            svc.store.close_invitations(survey_id)
     by_code = {**existing, **{d["enterprise"]: d for d in fresh}}
     return {"invitations": [invitation_out(by_code[c]) for c in codes]}
