@@ -4,6 +4,6 @@ up:
 test:
 	@bash scripts/test.sh
 bench:
-	@bash scripts/bootstrap.sh && .venv/bin/python bench/ingest.py
+	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python bench/ingest.py
 clean:
 	rm -rf var .venv
