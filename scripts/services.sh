@@ -24,7 +24,7 @@ start_mongo() {  # port storage-dir log-file → sets MONGO_PID when this call s
     return 0
   fi
   mkdir -p "$2"
-  .venv/bin/secantusd-py --port "$1" --storage-path "$2" --log-level WARNING >>"$3" 2>&1 &
+  setsid .venv/bin/secantusd-py --port "$1" --storage-path "$2" --log-level WARNING >>"$3" 2>&1 &
   MONGO_PID=$!
   wait_port 127.0.0.1 "$1" 60 "the embedded MongoDB server (secantusd-py, log $3)"
 }

@@ -29,13 +29,15 @@ cleanup() {
   if [ -n "$MONGO_PID" ]; then kill -TERM "$MONGO_PID" 2>/dev/null || true; wait "$MONGO_PID" 2>/dev/null || true; fi
 }
 on_signal() { cleanup; exit 0; }
-trap on_signal INT TERM
+trap on_signal INT TERM HUP
 trap cleanup EXIT
 
-.venv/bin/gunicorn -c deploy/gunicorn.conf.py -b "127.0.0.1:$SURVEY_PORT" "services.survey:create_app()" \
+# Each process in a session of its own: Ctrl-C reaches only this script, which stops them in order
+# (processes first, the database last) instead of racing them to the exit.
+setsid .venv/bin/gunicorn -c deploy/gunicorn.conf.py -b "127.0.0.1:$SURVEY_PORT" "services.survey:create_app()" \
   >>var/log/survey.log 2>&1 & PIDS+=($!)
-.venv/bin/python -m services.scoring >>var/log/scoring.log 2>&1 & PIDS+=($!)
-.venv/bin/gunicorn -c deploy/gunicorn.conf.py -b "127.0.0.1:$GATEWAY_PORT" "gateway:create_app()" \
+setsid .venv/bin/python -m services.scoring >>var/log/scoring.log 2>&1 & PIDS+=($!)
+setsid .venv/bin/gunicorn -c deploy/gunicorn.conf.py -b "127.0.0.1:$GATEWAY_PORT" "gateway:create_app()" \
   >>var/log/gateway.log 2>&1 & PIDS+=($!)
 
 .venv/bin/python -m manyi.cli wait-ready "http://127.0.0.1:$SURVEY_PORT/readyz" \
