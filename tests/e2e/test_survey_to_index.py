@@ -255,14 +255,24 @@ def test_answers_flow_to_every_gateway_figure(system, county):
     assert not gw("GET", f"/api/v1/indices?period={PERIOD}", admin).raw.count(first.encode())
 
 
+ONE_QUESTION = [{"id": "q1", "type": "rating5", "text": "?", "department": "d1", "required": True}]
+
+
+def one_question_survey(api, admin, code, ents):
+    """Department d1, the enterprises, and a draft survey `code` with one required rating of d1."""
+    api("POST", "/api/v1/departments", admin, {"code": "d1", "name": "部门d1"})
+    for ent in ents:
+        ok(api("POST", "/api/v1/enterprises", admin, ent), 201)
+    return ok(api("POST", "/api/v1/surveys", admin, {"code": code, "title": "t", "period": PERIOD,
+                                                     "questions": ONE_QUESTION}), 201)
+
+
 def test_expired_links_and_closed_surveys_answer_410(system):
     config, _, api, _ = system
     admin = config.admin_key
-    api("POST", "/api/v1/departments", admin, {"code": "d1", "name": "部门d1"})
     ent = enterprise()
-    ok(api("POST", "/api/v1/enterprises", admin, ent), 201)
-    q = [{"id": "q1", "type": "rating5", "text": "?", "department": "d1", "required": True}]
-    survey = ok(api("POST", "/api/v1/surveys", admin, {"code": "short", "title": "t", "period": PERIOD, "questions": q}), 201)
+    survey = one_question_survey(api, admin, "short", [ent])
+    q = ONE_QUESTION
     expires = (datetime.now(timezone.utc) + timedelta(seconds=1)).isoformat()
     token = ok(api("POST", f"/api/v1/surveys/{survey['id']}/invitations", admin,
                    {"enterprises": [ent["code"]], "expires_at": expires}), 201)["invitations"][0]["token"]
@@ -282,13 +292,8 @@ def test_expired_links_and_closed_surveys_answer_410(system):
 def test_closing_takes_effect_at_once_in_every_process_that_has_seen_the_survey(system):
     config, _, api, _ = system
     admin = config.admin_key
-    api("POST", "/api/v1/departments", admin, {"code": "d1", "name": "部门d1"})
     ents = [enterprise() for _ in range(16)]
-    q = [{"id": "q1", "type": "rating5", "text": "?", "department": "d1", "required": True}]
-    for ent in ents:
-        ok(api("POST", "/api/v1/enterprises", admin, ent), 201)
-    survey = ok(api("POST", "/api/v1/surveys", admin, {"code": "closes", "title": "t", "period": PERIOD,
-                                                       "questions": q}), 201)
+    survey = one_question_survey(api, admin, "closes", ents)
     ok(api("POST", f"/api/v1/surveys/{survey['id']}/open", admin, {}), 200)
     inv = ok(api("POST", f"/api/v1/surveys/{survey['id']}/invitations", admin,
                  {"enterprises": [e["code"] for e in ents]}), 201)["invitations"]
@@ -305,11 +310,9 @@ def test_closing_takes_effect_at_once_in_every_process_that_has_seen_the_survey(
 def test_one_enterprise_one_answer_across_versions_and_reissued_links(system):
     config, _, api, _ = system
     admin = config.admin_key
-    api("POST", "/api/v1/departments", admin, {"code": "d1", "name": "部门d1"})
     ent = enterprise()
-    ok(api("POST", "/api/v1/enterprises", admin, ent), 201)
-    q = [{"id": "q1", "type": "rating5", "text": "?", "department": "d1", "required": True}]
-    v1 = ok(api("POST", "/api/v1/surveys", admin, {"code": "once", "title": "t", "period": PERIOD, "questions": q}), 201)
+    v1 = one_question_survey(api, admin, "once", [ent])
+    q = ONE_QUESTION
     ok(api("POST", f"/api/v1/surveys/{v1['id']}/open", admin, {}), 200)
     t1 = ok(api("POST", f"/api/v1/surveys/{v1['id']}/invitations", admin,
                 {"enterprises": [ent["code"]]}), 201)["invitations"][0]["token"]
