@@ -44,7 +44,8 @@ def same_origin():
 def dashboard():
     if services().sessions.current() is None:
         return login_page()
-    return secured(render_template("dashboard.html", attribute_names=ATTRIBUTE_NAMES, value_names=VALUE_NAMES))
+    return secured(render_template("dashboard.html", attributes=list(ATTRIBUTE_NAMES.items()),
+                                   value_names=VALUE_NAMES))
 
 
 @page.post("/dashboard/login")

@@ -3,7 +3,7 @@
 // figures) is writing that function and listing it in PERIOD_PANELS.
 "use strict";
 
-const ATTRIBUTES = JSON.parse(document.body.dataset.attributeNames);
+const ATTRIBUTES = JSON.parse(document.body.dataset.attributes);  // [[attribute, name]] in display order
 const VALUES = JSON.parse(document.body.dataset.valueNames);
 const BLUE = "#2f6fd0", RED = "#d9362b", GREY = "#8a94a0";
 const SUPPRESSED = "样本不足";
@@ -32,9 +32,9 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-function table(headers, rows) {
+function table(headers, rows, left = 1) {
   return el("div", { class: "table-wrap" }, el("table", {},
-    el("thead", {}, el("tr", {}, ...headers.map((h, i) => el("th", { class: i < 2 ? "name" : null }, h)))),
+    el("thead", {}, el("tr", {}, ...headers.map((h, i) => el("th", { class: i < left ? "name" : null }, h)))),
     el("tbody", {}, ...rows)));
 }
 
@@ -44,6 +44,7 @@ function chart(id, container, height) {
   node.style.height = `${height}px`;
   container.append(node);
   charts[id] = echarts.init(node, null, { renderer: "canvas" });
+  charts[id].setOption({ animation: false });  // figures, not a show: what is drawn is final at once
   return charts[id];
 }
 
@@ -85,7 +86,7 @@ async function rankingPanel(period, section) {
         formatter: (ps) => { const d = ranked[ps[0].dataIndex]; return `${d.name}<br>第 ${d.rank} 名　指数 ${fmt(d.index)}<br>95%区间 ${interval(d.ci95)}<br>样本企业 ${d.n} 家${d.laggard ? "<br>落后单位" : ""}`; } },
       series: [
         { type: "bar", name: "满意度指数", data: ranked.map((d) => ({ value: d.index, itemStyle: { color: d.laggard ? RED : BLUE } })),
-          label: { show: true, position: "insideRight", color: "#fff", formatter: (p) => fmt(p.value) } },
+          barMaxWidth: 28, label: { show: true, position: "insideLeft", color: "#fff", formatter: (p) => fmt(p.value) } },
         intervalSeries(ranked.map((d) => d.ci95), true),
       ],
     });
@@ -100,7 +101,7 @@ async function rankingPanel(period, section) {
       ...(d.suppressed
         ? [el("td", { class: "suppressed" }, SUPPRESSED), el("td", {}, "—"), el("td", {}, String(d.n)), el("td", {}, "—"), el("td", {}, "—")]
         : [el("td", {}, fmt(d.index)), el("td", {}, interval(d.ci95)), el("td", {}, String(d.n)), el("td", {}, pct(d.satisfied_rate)), el("td", {}, pct(d.bad_rate))]),
-      el("td", {}, d.laggard ? el("span", { class: "badge" }, "落后单位") : "")))));
+      el("td", {}, d.laggard ? el("span", { class: "badge" }, "落后单位") : ""))), 2));
 }
 
 async function npsPanel(period, section) {
@@ -164,7 +165,7 @@ async function drill(code) {
     series: [{ type: "line", name: "满意度指数", data: trend.map((t) => t.index), connectNulls: false, symbolSize: 8, itemStyle: { color: BLUE } }],
   });
   const segments = el("div", { id: "segments" });
-  const tabs = el("div", { class: "tabs", role: "group" }, ...Object.entries(ATTRIBUTES).map(([by, name]) =>
+  const tabs = el("div", { class: "tabs", role: "group" }, ...ATTRIBUTES.map(([by, name]) =>
     el("button", { type: "button", "data-by": by, onclick: () => showSegments(code, by, tabs, segments) }, name)));
   detail.append(el("h3", {}, "分群比较（平等对待）"), tabs, segments);
   detail.hidden = false;
@@ -187,7 +188,7 @@ async function showSegments(code, by, tabs, container) {
       yAxis: { type: "category", inverse: true, data: shown.map((x) => valueName(x.value)) },
       series: [
         { type: "bar", name: "分群指数", data: shown.map((x) => ({ value: x.index, itemStyle: { color: x.value === g.low ? RED : x.value === g.high ? "#2a9d5b" : BLUE } })),
-          label: { show: true, position: "insideRight", color: "#fff", formatter: (p) => fmt(p.value) } },
+          barMaxWidth: 28, label: { show: true, position: "insideLeft", color: "#fff", formatter: (p) => fmt(p.value) } },
         intervalSeries(shown.map((x) => x.ci95), true),
       ],
     });
