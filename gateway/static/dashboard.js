@@ -8,6 +8,9 @@ const VALUES = JSON.parse(document.body.dataset.valueNames);
 const BLUE = "#2f6fd0", RED = "#d9362b", GREY = "#8a94a0";
 const SUPPRESSED = "样本不足";
 const charts = {};
+// 0–100, widened when an interval reaches past either end (t intervals of small samples can).
+const SCORE_AXIS = { interval: 20, min: (v) => Math.min(0, Math.floor(v.min / 20) * 20),
+  max: (v) => Math.max(100, Math.ceil(v.max / 20) * 20) };
 let state = { period: null, departments: [] };
 
 async function getJson(path) {
@@ -80,8 +83,8 @@ async function rankingPanel(period, section) {
     const c = chart("ranking-chart", section, 60 + 34 * ranked.length);
     c.setOption({
       grid: { left: 8, right: 24, top: 10, bottom: 24, containLabel: true },
-      xAxis: { type: "value", min: 0, max: 100 },
-      yAxis: { type: "category", inverse: true, data: ranked.map((d) => d.name), axisLabel: { width: 130, overflow: "truncate" } },
+      xAxis: { type: "value", ...SCORE_AXIS },
+      yAxis: { type: "category", inverse: true, data: ranked.map((d) => d.name), axisLabel: { width: 150, overflow: "truncate" } },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" },
         formatter: (ps) => { const d = ranked[ps[0].dataIndex]; return `${d.name}<br>第 ${d.rank} 名　指数 ${fmt(d.index)}<br>95%区间 ${interval(d.ci95)}<br>样本企业 ${d.n} 家${d.laggard ? "<br>落后单位" : ""}`; } },
       series: [
@@ -184,7 +187,7 @@ async function showSegments(code, by, tabs, container) {
   if (shown.length) {
     chart("segment-chart", container, 60 + 34 * shown.length).setOption({
       grid: { left: 8, right: 24, top: 10, bottom: 24, containLabel: true },
-      xAxis: { type: "value", min: 0, max: 100 },
+      xAxis: { type: "value", ...SCORE_AXIS },
       yAxis: { type: "category", inverse: true, data: shown.map((x) => valueName(x.value)) },
       series: [
         { type: "bar", name: "分群指数", data: shown.map((x) => ({ value: x.index, itemStyle: { color: x.value === g.low ? RED : x.value === g.high ? "#2a9d5b" : BLUE } })),
