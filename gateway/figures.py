@@ -3,7 +3,7 @@ import threading
 from collections import defaultdict
 
 from shared import mongo, scoring
-from shared.domain import SEGMENT_ATTRIBUTES, previous_quarter, quarter_range
+from shared.domain import previous_quarter, quarter_range
 
 
 class Figures:
@@ -35,8 +35,9 @@ class Figures:
         if hit and hit[0] == version and version is not None:
             return hit[1]
         result = compute()
-        with self._lock:
-            self._cache[key] = (version, result)
+        if version is not None:  # a period nobody rated is not kept: any quarter can be asked for
+            with self._lock:
+                self._cache[key] = (version, result)
         return result
 
     def _compute(self, period):
@@ -71,11 +72,13 @@ class Figures:
 
     def segments(self, period, code, attribute):
         """{"by", "segments", "gap"} of one department, or None for an unknown department."""
-        if self.department(period, code) is None:
-            return None
-        cells = self.period(period)["cells_by_department"].get(code, [])
-        segments = scoring.segment_indices(cells, attribute, self.config.min_n)
-        return {"by": attribute, "segments": segments, "gap": scoring.equal_treatment_gap(segments)}
+        def compute():
+            if self.department(period, code) is None:
+                return None
+            cells = self.period(period)["cells_by_department"].get(code, [])
+            segments = scoring.segment_indices(cells, attribute, self.config.min_n)
+            return {"by": attribute, "segments": segments, "gap": scoring.equal_treatment_gap(segments)}
+        return self._cached(("segments", period, code, attribute), period, compute)
 
     def gaps(self, period, attribute):
         """Every department's equal-treatment gap on `attribute`, widest first (null gaps last)."""
@@ -93,9 +96,6 @@ class Figures:
                 entry.setdefault("rank", None)
             return sorted(entries, key=lambda e: (e["rank"] is None, e["rank"] or 0, e["code"]))
         return self._cached(("gaps", period, attribute), period, compute)
-
-    def all_gaps(self, period):
-        return {attribute: self.gaps(period, attribute) for attribute in SEGMENT_ATTRIBUTES}
 
     def trend(self, code, first, last):
         """[{period, n, index, suppressed, change, change_ci95, change_significant}] from `first` to `last`."""
