@@ -142,7 +142,8 @@ def period_report(figs, period, extra_sheets=()):
 
 @blp.route("/reports/<period>.xlsx", methods=["GET"])
 @require(*READERS)
-@blp.response(200, content_type=XLSX, description="排名、分指标、分群差距与分群指数（Excel）")
+@blp.doc(responses={"200": {"description": "排名、分指标、分群差距与分群指数（Excel）",
+                             "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
 def report(period):
     """The ranking report of a period as an Excel workbook (Chinese headers, numbers as numbers)."""
     if not PERIOD_RE.match(period):
