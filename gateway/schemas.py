@@ -1,7 +1,9 @@
 """Bodies of the gateway's API (DESIGN §6): the single source of truth for its OpenAPI document."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.domain import PERIOD_RE
+from shared.domain import PERIOD_RE, SEGMENT_ATTRIBUTES, quarter_range
+
+MAX_TREND_QUARTERS = 40
 
 Interval = fields.List(fields.Float(), allow_none=True, metadata={"description": "[low, high]; null when n < 2 or suppressed"})
 
@@ -50,3 +52,82 @@ class DepartmentDetailSchema(DepartmentIndexSchema):
 
 class PeriodsSchema(Schema):
     periods = fields.List(fields.String())
+
+
+Attribute = fields.String(required=True, validate=validate.OneOf(SEGMENT_ATTRIBUTES),
+                          metadata={"description": "segment attribute: " + " | ".join(SEGMENT_ATTRIBUTES)})
+
+
+class SegmentQuerySchema(PeriodQuerySchema):
+    by = Attribute
+
+
+class TrendQuerySchema(Schema):
+    from_ = fields.String(required=True, data_key="from", validate=validate.Regexp(PERIOD_RE, error="a quarter YYYYQn"))
+    to = fields.String(required=True, validate=validate.Regexp(PERIOD_RE, error="a quarter YYYYQn"))
+
+    @validates_schema
+    def ordered_and_bounded(self, data, **kwargs):
+        if "from_" in data and "to" in data:
+            span = len(quarter_range(data["from_"], data["to"]))
+            if span == 0:
+                raise ValidationError("`from` must not be after `to` / 起始季度不能晚于结束季度", "from")
+            if span > MAX_TREND_QUARTERS:
+                raise ValidationError(f"at most {MAX_TREND_QUARTERS} quarters / 最多 {MAX_TREND_QUARTERS} 个季度", "to")
+
+
+class SegmentSchema(Schema):
+    value = fields.String(metadata={"description": "the attribute's value, e.g. state"})
+    n = fields.Integer(metadata={"description": "enterprises in the segment that rated the department"})
+    index = fields.Float(allow_none=True)
+    ci95 = Interval
+    suppressed = fields.Boolean()
+
+
+class GapSchema(Schema):
+    value = fields.Float(allow_none=True, metadata={"description": "highest minus lowest unsuppressed segment index; "
+                                                                   "null with fewer than two unsuppressed segments"})
+    high = fields.String(allow_none=True, metadata={"description": "value of the segment with the highest index"})
+    low = fields.String(allow_none=True, metadata={"description": "value of the segment with the lowest index"})
+    ci95 = fields.List(fields.Float(), allow_none=True,
+                       metadata={"description": "Welch 95% interval of the difference (Welch–Satterthwaite df)"})
+
+
+class SegmentsSchema(Schema):
+    by = fields.String()
+    segments = fields.List(fields.Nested(SegmentSchema))
+    gap = fields.Nested(GapSchema)
+
+
+class DepartmentGapSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    rank = fields.Integer(allow_none=True, metadata={"description": "1 = widest gap; null without a gap"})
+    gap = fields.Nested(GapSchema)
+    significant = fields.Boolean(metadata={"description": "the gap's interval excludes 0"})
+
+
+class GapsSchema(Schema):
+    period = fields.String()
+    by = fields.String()
+    departments = fields.List(fields.Nested(DepartmentGapSchema))
+
+
+class TrendPointSchema(Schema):
+    period = fields.String()
+    n = fields.Integer()
+    index = fields.Float(allow_none=True)
+    suppressed = fields.Boolean()
+    change = fields.Float(allow_none=True, metadata={"description": "index minus the previous quarter's"})
+    change_ci95 = fields.List(fields.Float(), allow_none=True, metadata={"description": "Welch 95% interval"})
+    change_significant = fields.Boolean(allow_none=True, metadata={"description": "the interval excludes 0"})
+
+
+class NpsSchema(Schema):
+    period = fields.String()
+    n = fields.Integer(metadata={"description": "enterprises that answered (latest answer each)"})
+    nps = fields.Float(allow_none=True)
+    promoters = fields.Integer(allow_none=True)
+    passives = fields.Integer(allow_none=True)
+    detractors = fields.Integer(allow_none=True)
+    suppressed = fields.Boolean()

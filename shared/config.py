@@ -22,6 +22,7 @@ DEFAULTS = {
     "MANYI_PREFETCH": "1000",
     "MANYI_SCORING_HEALTH_PORT": "8003",
     "MANYI_WORKER_ID": "",
+    "MANYI_GATEWAY_DB": "manyi_gateway",
 }
 
 
@@ -43,6 +44,7 @@ class Config:
     prefetch: int
     scoring_health_port: int
     worker_id: str
+    gateway_db: str = "manyi_gateway"  # the gateway's own: dashboard sessions
     extra: dict = field(default_factory=dict)
 
     def with_(self, **changes):
@@ -69,6 +71,7 @@ def load(environ=None):
         prefetch=int(env["MANYI_PREFETCH"]),
         scoring_health_port=int(env["MANYI_SCORING_HEALTH_PORT"]),
         worker_id=env["MANYI_WORKER_ID"] or f"{socket.gethostname()}-{os.getpid()}",
+        gateway_db=env["MANYI_GATEWAY_DB"],
     )
 
 

@@ -61,3 +61,17 @@ def period_key(period):
 def utcnow():
     from datetime import timezone
     return datetime.now(timezone.utc)
+
+
+def previous_quarter(period):
+    year, quarter = period_key(period)
+    return f"{year - 1}Q4" if quarter == 1 else f"{year}Q{quarter - 1}"
+
+
+def quarter_range(first, last):
+    """Every quarter from `first` to `last`, both included (empty when `first` is after `last`)."""
+    out, (year, quarter) = [], period_key(first)
+    while (year, quarter) <= period_key(last):
+        out.append(f"{year}Q{quarter}")
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    return out

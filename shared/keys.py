@@ -27,8 +27,9 @@ def key_hash(key):
 class KeyRing:
     """Resolves a presented key to its record, with a short per-process cache."""
 
-    def __init__(self, collection, admin_key):
+    def __init__(self, collection, admin_key, session_record=None):
         self.collection, self.admin_key = collection, admin_key
+        self.session_record = session_record  # the gateway's dashboard sessions: () → key record or None
         self._cache = {}
 
     def resolve(self, presented):
@@ -54,7 +55,10 @@ def require(*roles):
         @functools.wraps(view)
         def inner(*args, **kwargs):
             key = presented_key()
-            record = current_app.extensions["manyi"].keyring.resolve(key) if key else None
+            keyring = current_app.extensions["manyi"].keyring
+            record = keyring.resolve(key) if key else None
+            if key is None and keyring.session_record and request.method in ("GET", "HEAD"):
+                record = keyring.session_record()  # read-only requests only: a cookie never authorizes a write
             if record is None:
                 abort(401, message="a valid API key is required (Authorization: Bearer <key>)")
             if record["role"] not in roles:

@@ -185,3 +185,95 @@ def cells_from_ratings(ratings):
     for cell in cells.values():
         cell["swp"], cell["sw"] = math.fsum(cell["swp"]), math.fsum(cell["sw"])
     return cells
+
+
+def welch_df(var_a, n_a, var_b, n_b):
+    """Welch–Satterthwaite degrees of freedom of a difference of two means (sample variances)."""
+    qa, qb = var_a / n_a, var_b / n_b
+    return (qa + qb) ** 2 / (qa ** 2 / (n_a - 1) + qb ** 2 / (n_b - 1))
+
+
+def welch_interval(mean_a, sd_a, n_a, mean_b, sd_b, n_b):
+    """95% interval of mean_a − mean_b (Welch: unequal variances, Student t at the Welch–Satterthwaite df).
+
+    None when either side has fewer than two enterprises. Both sds zero leave no spread to estimate:
+    the interval is the difference itself.
+    """
+    if n_a < 2 or n_b < 2 or sd_a is None or sd_b is None:
+        return None
+    diff = mean_a - mean_b
+    se = math.sqrt(sd_a ** 2 / n_a + sd_b ** 2 / n_b)
+    if se == 0:
+        return [diff, diff]
+    half = t_quantile(welch_df(sd_a ** 2, n_a, sd_b ** 2, n_b)) * se
+    return [diff - half, diff + half]
+
+
+def segment_indices(cells, attribute, min_n):
+    """Per value of a segment attribute: [{value, n, index, sd, ci95, suppressed}], by value.
+
+    A rating counts in the segment its enterprise had when it was given (the cell's `segment`,
+    event-carried), so an enterprise whose attribute changed mid-period speaks in each segment
+    only with the ratings it gave there.
+    """
+    by_value = defaultdict(list)
+    for cell in cells:
+        value = (cell.get("segment") or {}).get(attribute)
+        if value is not None:
+            by_value[value].append(cell)
+    out = []
+    for value in sorted(by_value):
+        f = index_figures(by_value[value], min_n)
+        out.append({"value": value, "n": f["n"], "index": f["index"], "sd": f["sd"], "ci95": f["ci95"],
+                    "suppressed": f["suppressed"]})
+    return out
+
+
+def equal_treatment_gap(segments):
+    """Highest minus lowest unsuppressed segment index, with a Welch 95% interval of that difference.
+
+    {value, high, low, ci95}: `high` and `low` name the segments (their attribute values); all
+    null when fewer than two segments are unsuppressed. Equal indices resolve by value order.
+    """
+    shown = sorted((s for s in segments if not s["suppressed"]), key=lambda s: (-s["index"], s["value"]))
+    if len(shown) < 2:
+        return {"value": None, "high": None, "low": None, "ci95": None}
+    high, low = shown[0], shown[-1]
+    return {"value": high["index"] - low["index"], "high": high["value"], "low": low["value"],
+            "ci95": welch_interval(high["index"], high["sd"], high["n"], low["index"], low["sd"], low["n"])}
+
+
+def is_significant(ci95):
+    """A difference is significant at 95% when its interval excludes zero."""
+    return ci95 is not None and (ci95[0] > 0 or ci95[1] < 0)
+
+
+def period_change(previous, current):
+    """Change of an index from the previous period: {change, change_ci95, change_significant} (Welch).
+
+    Null when either period is suppressed or absent (`previous`/`current` are index figures or None).
+    """
+    if not previous or not current or previous["index"] is None or current["index"] is None:
+        return {"change": None, "change_ci95": None, "change_significant": None}
+    ci95 = welch_interval(current["index"], current["sd"], current["n"],
+                          previous["index"], previous["sd"], previous["n"])
+    return {"change": current["index"] - previous["index"], "change_ci95": ci95,
+            "change_significant": is_significant(ci95)}
+
+
+def trend(figures_by_period, periods, min_n):
+    """[{period, n, index, suppressed, change, change_ci95, change_significant}] over `periods` (consecutive
+    quarters, oldest first, preceded by the quarter before the first one for its change).
+
+    A quarter without ratings is listed with n 0 (suppressed); the change is always from the
+    immediately preceding quarter, so a gap in the data shows as no change rather than a jump
+    across it.
+    """
+    empty = index_figures([], min_n)
+    out = []
+    for previous, period in zip(periods, periods[1:]):
+        current = figures_by_period.get(period) or empty
+        out.append({"period": period, "n": current["n"], "index": current["index"],
+                    "suppressed": current["suppressed"],
+                    **period_change(figures_by_period.get(previous), current)})
+    return out

@@ -1,0 +1,81 @@
+"""The leader dashboard `GET /dashboard`: log in once with a portal or admin key, then read the figures.
+
+The key is exchanged for a server-side session (gateway/sessions.py) whose cookie is HttpOnly and
+SameSite=Strict; the page's own fetches of the read-only JSON API ride on it. Logging in and out
+are the only writes, and they refuse cross-origin posts.
+"""
+from flask import Blueprint, current_app, redirect, render_template, request
+from flask_smorest import abort
+
+from gateway.api import READERS
+from gateway.labels import ATTRIBUTE_NAMES, VALUE_NAMES
+from gateway.sessions import COOKIE, LIFETIME
+from shared.web import RateLimiter
+
+page = Blueprint("dashboard", __name__)
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+
+
+def services():
+    return current_app.extensions["manyi"]
+
+
+def secured(response, status=200):
+    response = current_app.make_response((response, status))
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def login_page(error=None, status=200):
+    return secured(render_template("login.html", error=error), status)
+
+
+def same_origin():
+    """A form post from another site carries its Origin (or at least its Referer); refuse those."""
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    return origin is None or origin == request.host_url.rstrip("/") or origin.startswith(request.host_url)
+
+
+@page.get("/dashboard")
+def dashboard():
+    if services().sessions.current() is None:
+        return login_page()
+    return secured(render_template("dashboard.html", attributes=list(ATTRIBUTE_NAMES.items()),
+                                   value_names=VALUE_NAMES))
+
+
+@page.post("/dashboard/login")
+def login():
+    limiter = current_app.extensions.setdefault("manyi.login_limiter", RateLimiter(services().config.rate_limit))
+    if not same_origin():
+        abort(403, message="cross-origin login refused")
+    if not limiter.allow(request.remote_addr):
+        return login_page("尝试过于频繁，请一分钟后再试。", 429)
+    key = request.form.get("key", "").strip()
+    record = services().keyring.resolve(key) if key else None
+    if record is None:
+        return login_page("密钥无效，请核对后重试。", 401)
+    if record["role"] not in READERS:
+        return login_page("该密钥无权查看看板（需要门户或管理员密钥）。", 403)
+    sessions = services().sessions
+    sessions.ensure_indexes()
+    response = redirect("/dashboard", 303)
+    response.set_cookie(COOKIE, sessions.open(record), max_age=int(LIFETIME.total_seconds()), httponly=True,
+                        samesite="Strict", secure=request.is_secure, path="/")
+    return response
+
+
+@page.post("/dashboard/logout")
+def logout():
+    if not same_origin():
+        abort(403, message="cross-origin logout refused")
+    token = request.cookies.get(COOKIE)
+    if token:
+        services().sessions.close(token)
+    response = redirect("/dashboard", 303)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Strict")
+    return response

@@ -1,0 +1,155 @@
+"""The ranking report for the 三挂钩 meeting: `GET /api/v1/reports/{period}.xlsx`.
+
+Every figure is written as a number (unrounded, formatted for display), never as text. The
+workbook is built from the same cached figures the JSON API serves, so the two always agree.
+Extra sheets (the demand figures, when that module is wired) come in through
+`GatewayServices.report_sheets`: callables `(figures, period) → Sheet`.
+"""
+import io
+import re
+from dataclasses import dataclass
+
+from flask import current_app, send_file
+from flask_smorest import Blueprint, abort
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+
+from gateway.api import READERS, figures
+from gateway.labels import ATTRIBUTE_NAMES, VALUE_NAMES
+from shared.domain import PERIOD_RE, SEGMENT_ATTRIBUTES
+from shared.keys import require
+
+blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Ranking report (portal, admin)")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+INDEX, RATE, COUNT = "0.00", "0.0%", "0"
+SUPPRESSED = "样本不足"
+LAGGARD_FILL = PatternFill("solid", fgColor="FDE2E1")
+
+
+@dataclass
+class Sheet:
+    title: str
+    columns: list  # [(header, number format or None)]
+    rows: list     # lists of cell values, in column order
+    marked: tuple = ()  # indices of rows to highlight (落后单位)
+
+
+def bounds(ci95):
+    return (ci95[0], ci95[1]) if ci95 else (None, None)
+
+
+def yes_no(flag):
+    return None if flag is None else ("是" if flag else "否")
+
+
+def ranking_sheet(figs, period):
+    entries = sorted(figs.period(period)["departments"],
+                     key=lambda e: (e["rank"] is None, e["rank"] or 0, e["code"]))
+    rows, marked = [], []
+    for entry in entries:
+        change = figs.change(period, entry["code"])
+        if entry["laggard"]:
+            marked.append(len(rows))
+        rows.append([entry["rank"], entry["code"], entry["name"], entry["index"], *bounds(entry["ci95"]), entry["n"],
+                     entry["satisfied_rate"], entry["bad_rate"], change["change"], yes_no(change["change_significant"]),
+                     "落后单位" if entry["laggard"] else None, SUPPRESSED if entry["suppressed"] else None])
+    columns = [("排名", COUNT), ("单位代码", None), ("单位名称", None), ("满意度指数", INDEX), ("95%区间下限", INDEX),
+               ("95%区间上限", INDEX), ("样本企业数", COUNT), ("满意率", RATE), ("差评率", RATE), ("较上期变化", INDEX),
+               ("变化是否显著", None), ("落后单位", None), ("说明", None)]
+    return Sheet("排名", columns, rows, tuple(marked))
+
+
+def indicator_sheets(figs, period):
+    by_indicator = {}
+    for entry in figs.period(period)["departments"]:
+        for ind in figs.department(period, entry["code"])["indicators"]:
+            by_indicator.setdefault(ind["indicator"], []).append(
+                [entry["code"], entry["name"], ind["n"], ind["index"], *bounds(ind["ci95"]),
+                 SUPPRESSED if ind["suppressed"] else None])
+    columns = [("单位代码", None), ("单位名称", None), ("样本企业数", COUNT), ("指标指数", INDEX), ("95%区间下限", INDEX),
+               ("95%区间上限", INDEX), ("说明", None)]
+    return [Sheet(f"指标 {indicator}", columns, rows) for indicator, rows in sorted(by_indicator.items())]
+
+
+def gap_sheet(figs, period):
+    rows = []
+    for attribute in SEGMENT_ATTRIBUTES:
+        for d in figs.gaps(period, attribute):
+            gap = d["gap"]
+            rows.append([ATTRIBUTE_NAMES[attribute], d["code"], d["name"], d["rank"], gap["value"],
+                         VALUE_NAMES.get(gap["high"], gap["high"]), VALUE_NAMES.get(gap["low"], gap["low"]),
+                         *bounds(gap["ci95"]), yes_no(d["significant"] if gap["value"] is not None else None),
+                         None if gap["value"] is not None else "可比分群不足两个"])
+    columns = [("分群维度", None), ("单位代码", None), ("单位名称", None), ("差距排名", COUNT), ("差距（最高−最低）", INDEX),
+               ("最高分群", None), ("最低分群", None), ("95%区间下限", INDEX), ("95%区间上限", INDEX),
+               ("差距是否显著", None), ("说明", None)]
+    return Sheet("分群差距", columns, rows)
+
+
+def segment_sheet(figs, period):
+    rows = []
+    for attribute in SEGMENT_ATTRIBUTES:
+        for entry in figs.period(period)["departments"]:
+            for s in figs.segments(period, entry["code"], attribute)["segments"]:
+                rows.append([ATTRIBUTE_NAMES[attribute], entry["code"], entry["name"], VALUE_NAMES.get(s["value"], s["value"]),
+                             s["n"], s["index"], *bounds(s["ci95"]), SUPPRESSED if s["suppressed"] else None])
+    columns = [("分群维度", None), ("单位代码", None), ("单位名称", None), ("分群", None), ("样本企业数", COUNT),
+               ("分群指数", INDEX), ("95%区间下限", INDEX), ("95%区间上限", INDEX), ("说明", None)]
+    return Sheet("分群指数", columns, rows)
+
+
+def sheet_title(title, taken):
+    """Excel's limits: at most 31 characters, none of : \\ / ? * [ ], unique in the workbook."""
+    base = re.sub(r"[:\\/?*\[\]]", "_", title)[:31]
+    name, i = base, 2
+    while name in taken:
+        suffix = f"~{i}"
+        name, i = base[:31 - len(suffix)] + suffix, i + 1
+    taken.add(name)
+    return name
+
+
+def build_report(sheets):
+    """An .xlsx workbook (bytes) with one worksheet per Sheet, headers bold and frozen."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    taken = set()
+    for sheet in sheets:
+        ws = wb.create_sheet(sheet_title(sheet.title, taken))
+        ws.append([header for header, _ in sheet.columns])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for i, row in enumerate(sheet.rows):
+            ws.append(row)
+            for (_, fmt), cell in zip(sheet.columns, ws[ws.max_row]):
+                if fmt:
+                    cell.number_format = fmt
+                if i in sheet.marked:
+                    cell.fill = LAGGARD_FILL
+        ws.freeze_panes = "A2"
+        for column, (header, _) in zip(ws.columns, sheet.columns):
+            ws.column_dimensions[column[0].column_letter].width = max(10, 2 * len(header) + 2)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def period_report(figs, period, extra_sheets=()):
+    sheets = [ranking_sheet(figs, period), *indicator_sheets(figs, period), gap_sheet(figs, period),
+              segment_sheet(figs, period)]
+    return build_report([*sheets, *(make(figs, period) for make in extra_sheets)])
+
+
+@blp.route("/reports/<period>.xlsx", methods=["GET"])
+@require(*READERS)
+@blp.doc(responses={"200": {"description": "排名、分指标、分群差距与分群指数（Excel）",
+                             "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
+def report(period):
+    """The ranking report of a period as an Excel workbook (Chinese headers, numbers as numbers)."""
+    if not PERIOD_RE.match(period):
+        abort(400, message="period must be a quarter YYYYQn", errors={"period": ["应为季度，如 2026Q4 / a quarter YYYYQn"]})
+    data = period_report(figures(), period, current_app.extensions["manyi"].report_sheets)
+    response = send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
+                         download_name=f"满意度排名-{period}.xlsx")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,30 @@
+"""Segments and the equal-treatment gap: is a department's index the same for state-owned and private,
+domestic and foreign, large and small enterprises (DESIGN §5–6)?"""
+from flask_smorest import Blueprint, abort
+
+from gateway.api import READERS, figures
+from gateway.schemas import GapsSchema, SegmentQuerySchema, SegmentsSchema
+from shared.keys import require
+
+blp = Blueprint("segments", __name__, url_prefix="/api/v1", description="Segments and equal-treatment gaps (portal, admin)")
+
+
+@blp.route("/departments/<code>/segments", methods=["GET"])
+@require(*READERS)
+@blp.arguments(SegmentQuerySchema, location="query")
+@blp.response(200, SegmentsSchema)
+def department_segments(query, code):
+    """A department's index per segment of one attribute, and its gap (highest − lowest, Welch 95%)."""
+    result = figures().segments(query["period"], code, query["by"])
+    if result is None:
+        abort(404, message=f"no department {code}")
+    return result
+
+
+@blp.route("/segments/gaps", methods=["GET"])
+@require(*READERS)
+@blp.arguments(SegmentQuerySchema, location="query")
+@blp.response(200, GapsSchema)
+def gaps(query):
+    """Departments ranked by their equal-treatment gap on one attribute, widest first."""
+    return {"period": query["period"], "by": query["by"], "departments": figures().gaps(query["period"], query["by"])}

@@ -1,0 +1,29 @@
+"""How a department's index moves from quarter to quarter, and the county's NPS."""
+from flask_smorest import Blueprint, abort
+
+from gateway.api import READERS, figures
+from gateway.schemas import NpsSchema, PeriodQuerySchema, TrendPointSchema, TrendQuerySchema
+from shared.keys import require
+
+blp = Blueprint("trends", __name__, url_prefix="/api/v1", description="Trends and NPS (portal, admin)")
+
+
+@blp.route("/departments/<code>/trend", methods=["GET"])
+@require(*READERS)
+@blp.arguments(TrendQuerySchema, location="query")
+@blp.response(200, TrendPointSchema(many=True))
+def department_trend(query, code):
+    """Every quarter from `from` to `to` (empty ones with n 0), each with its change from the quarter
+    before and whether that change is significant (Welch 95% interval excluding 0)."""
+    if not figures().knows(code):
+        abort(404, message=f"no department {code}")
+    return figures().trend(code, query["from_"], query["to"])
+
+
+@blp.route("/nps", methods=["GET"])
+@require(*READERS)
+@blp.arguments(PeriodQuerySchema, location="query")
+@blp.response(200, NpsSchema)
+def nps(query):
+    """Net Promoter Score of a period: 100 × (promoters 9–10 − detractors 0–6) / enterprises."""
+    return figures().nps(query["period"])
