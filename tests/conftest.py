@@ -1,6 +1,7 @@
 """Fixtures: one embedded MongoDB server per session; a RabbitMQ vhost and fresh databases per test."""
 import pytest
 
+from shared import mongo
 from tests import harness
 
 
@@ -8,6 +9,7 @@ from tests import harness
 def mongo_server():
     server = harness.MongoServer().start()
     yield server
+    mongo.reset_clients()  # the process-wide clients the tests opened through shared.mongo
     server.cleanup()
 
 

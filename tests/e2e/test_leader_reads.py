@@ -242,10 +242,13 @@ def test_dashboard_session_cookie(system, county):
     assert cross.status == 403 and "Set-Cookie" not in cross.headers
     import http.client
     conn = http.client.HTTPConnection("127.0.0.1", procs.gateway_port, timeout=10)
-    conn.request("POST", "/dashboard/login", body=f"key={config.admin_key}",
-                 headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": procs.gateway_url})
-    r = conn.getresponse()
-    r.read()
+    try:  # by hand: urllib would follow the 303 and hide the Set-Cookie
+        conn.request("POST", "/dashboard/login", body=f"key={config.admin_key}",
+                     headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": procs.gateway_url})
+        r = conn.getresponse()
+        r.read()
+    finally:
+        conn.close()
     assert r.status == 303 and r.getheader("Location").endswith("/dashboard")
     cookie = r.getheader("Set-Cookie")
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and config.admin_key not in cookie

@@ -40,6 +40,8 @@ def test_every_process_is_pointed_at_the_compose_broker_and_database(compose):
         assert env["MANYI_MONGO_URL"] == "mongodb://mongo:27017/?replicaSet=rs0"
         assert env["MANYI_SURVEY_DB"] == config_module.DEFAULTS["MANYI_SURVEY_DB"]
         assert env["MANYI_SCORES_DB"] == config_module.DEFAULTS["MANYI_SCORES_DB"]
+        assert env.get("MANYI_GATEWAY_DB", config_module.DEFAULTS["MANYI_GATEWAY_DB"]) == \
+            config_module.DEFAULTS["MANYI_GATEWAY_DB"]
         assert "MANYI_ADMIN_KEY" in env, f"{name} checks keys and needs the admin key"
         assert set(svc["depends_on"]) == {"rabbitmq", "mongo"}
 
