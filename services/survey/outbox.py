@@ -1,14 +1,17 @@
 """Accepted means durable: store the record with its message (journaled), then publish it.
 
 Every record that carries an event (a response, an outbox entry) holds `message`, `routing_key`,
-`published` and `created_at`. The request publishes right away with confirms; whatever was not
-confirmed (broker down, process killed) is published later by the relay, which runs in one process
-at a time under a lease. Marking records published is batched (one update_many per collection and
+`published` and `created_at`. Once the record is stored the request is done: it hands the message to
+this process's dispatcher thread, which publishes with confirms while the request answers (the
+broker's round trip was a quarter of an answer's time). Whatever was not confirmed (broker down,
+backlog full, process killed) is published later by the relay, which runs in one process at a time
+under a lease. Marking records published is batched (one update_many per collection and
 tick), because single updates are slow on the embedded server (DESIGN §8); a record published but
 not yet marked when a process dies is published again, which the idempotent consumer absorbs.
 """
 import atexit
 import logging
+import queue
 import threading
 import time
 import uuid
@@ -26,6 +29,8 @@ RELAY_GRACE = timedelta(seconds=10)  # leave fresh records to the request that i
 RELAY_BATCH = 500
 BREAKER_SECONDS = 5  # after a failed publish, requests stop trying for this long (the relay catches up)
 LEASE_SECONDS = 10
+DISPATCH_BACKLOG = 10_000  # messages waiting for the dispatcher; past that, the relay takes them
+TICK_SECONDS = 0.5
 
 
 class Outbox:
@@ -36,6 +41,7 @@ class Outbox:
         self._publishers = []  # every thread's publisher, to close them on stop
         self._marks, self._marks_lock = [], threading.Lock()
         self._breaker_until = 0.0
+        self._pending = queue.Queue(maxsize=DISPATCH_BACKLOG)
         self._stop = threading.Event()
         self._thread = None
         self.grace = RELAY_GRACE
@@ -48,15 +54,45 @@ class Outbox:
         return self._local.publisher
 
     def publish_now(self, collection, record_id, routing_key, message):
-        """Try to publish a stored record's message; False leaves it to the relay."""
+        """Publish a stored record's message soon; False leaves it to the relay.
+
+        With the background thread running, the message goes to the dispatcher and the request does not
+        wait for the broker; without it (an app built with background=False), it is published here.
+        """
         if time.monotonic() < self._breaker_until:
             return False
-        if self.publisher().publish([(routing_key, message)], messages.encode):
+        item = (collection, record_id, routing_key, message)
+        if self._thread is None:
+            return self._publish([item])
+        try:
+            self._pending.put_nowait(item)
+            return True
+        except queue.Full:
+            return False
+
+    def _publish(self, items):
+        """Publish [(collection, record id, routing key, message)] with confirms; mark them on success."""
+        if self.publisher().publish([(rk, m) for _, _, rk, m in items], messages.encode):
             with self._marks_lock:
-                self._marks.append((collection, record_id))
+                self._marks.extend((collection, record_id) for collection, record_id, _, _ in items)
             return True
         self._breaker_until = time.monotonic() + BREAKER_SECONDS
+        log.warning("broker unavailable: %d messages left to the relay", len(items))
         return False
+
+    def dispatch(self, timeout):
+        """Publish what requests handed over (up to a batch); returns how many were taken."""
+        try:
+            items = [self._pending.get(timeout=timeout) if timeout else self._pending.get_nowait()]
+        except queue.Empty:
+            return 0
+        while len(items) < RELAY_BATCH:
+            try:
+                items.append(self._pending.get_nowait())
+            except queue.Empty:
+                break
+        self._publish(items)
+        return len(items)
 
     def add(self, routing_key, message):
         """Store an event in the generic outbox (journaled) and publish it."""
@@ -119,14 +155,19 @@ class Outbox:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
+        while self.dispatch(0):  # what requests handed over is published before the process goes
+            pass
         self.flush_marks()
         for publisher in self._publishers:
             publisher.close()
 
     def _run(self):
-        ticks = 0
-        while not self._stop.wait(0.5):
-            ticks += 1
+        ticks, next_tick = 0, time.monotonic() + TICK_SECONDS
+        while not self._stop.is_set():
+            self.dispatch(timeout=0.1)
+            if time.monotonic() < next_tick:
+                continue
+            ticks, next_tick = ticks + 1, time.monotonic() + TICK_SECONDS
             self.flush_marks()
             if ticks % 4 == 0:
                 try:

@@ -68,3 +68,17 @@ def test_an_answer_is_published_at_once_when_the_broker_is_up(mongo_server, rabb
     assert queued_ids(rabbit.url) == [reply["response_id"]]
     assert urlparse(config.amqp_url).path  # the test's own vhost, never the default one
     app.extensions["manyi"].outbox.stop()
+
+
+def test_with_the_background_thread_the_dispatcher_publishes_and_marks_what_requests_stored(mongo_server, rabbit):
+    config, _ = make_config(mongo_server.url, rabbit.url)
+    app = create_app(config)
+    api = FlaskApi(app)
+    _, tokens, ents = setup_survey(api, config.admin_key, QUESTIONS)
+    queued_ids(rabbit.url)
+    ids = [ok(api("POST", "/api/v1/responses", body={"token": tokens[e["code"]], "answers": {"q1": 3}}), 202)["response_id"]
+           for e in ents]
+    store = app.extensions["manyi"].store
+    poll(lambda: store.responses.count_documents({"published": False}) == 0, 10, 0.05, "the dispatcher's marks")
+    assert sorted(queued_ids(rabbit.url)) == sorted(ids)  # each once: the relay found nothing left to do
+    app.extensions["manyi"].outbox.stop()
