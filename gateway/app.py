@@ -24,5 +24,7 @@ def create_app(config=None):
     app.extensions["manyi"] = GatewayServices(config, figures, KeyRing(figures.keys, config.admin_key))
     from gateway import api as indices_api
     api.register_blueprint(indices_api.blp)
+    from gateway import demands as demand_stats
+    api.register_blueprint(demand_stats.blp)
     health_routes(app, {"mongodb": figures.ping})
     return app

@@ -61,3 +61,10 @@ def period_key(period):
 def utcnow():
     from datetime import timezone
     return datetime.now(timezone.utc)
+
+
+# The demand ledger (诉求台账, DESIGN §4): 受理 → 交办 → 办结 → 回访销号.
+DEMAND_STATUSES = ("received", "assigned", "resolved", "closed")
+URGENCIES = ("ordinary", "major")
+BAD_RATING = "bad_rating"  # the category of a 差评 rectification demand
+VISIT_INDICATOR = "visit"

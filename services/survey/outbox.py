@@ -21,7 +21,7 @@ from shared.domain import utcnow
 
 log = logging.getLogger(__name__)
 
-RECORD_COLLECTIONS = ("responses", "outbox")
+RECORD_COLLECTIONS = ("responses", "outbox", "visits", "demands")
 RELAY_GRACE = timedelta(seconds=10)  # leave fresh records to the request that is publishing them
 RELAY_BATCH = 500
 BREAKER_SECONDS = 5  # after a failed publish, requests stop trying for this long (the relay catches up)
@@ -39,6 +39,7 @@ class Outbox:
         self._stop = threading.Event()
         self._thread = None
         self.grace = RELAY_GRACE
+        self.duties = []  # [seconds, callable, next run]: periodic jobs run in this thread under the relay's lease
 
     # --- publishing from a request --------------------------------------------------------------
     def publisher(self):
@@ -109,6 +110,17 @@ class Outbox:
             log.info("relay: published %d pending %s", len(pending), collection)
         return published
 
+    def add_duty(self, seconds, duty):
+        self.duties.append([seconds, duty, time.monotonic() + seconds])
+
+    def run_duties(self):
+        due = [d for d in self.duties if d[2] <= time.monotonic()]
+        if not due or not self.holds_lease():
+            return
+        for duty in due:
+            duty[2] = time.monotonic() + duty[0]
+            duty[1]()
+
     def start(self):
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
@@ -131,5 +143,6 @@ class Outbox:
             if ticks % 4 == 0:
                 try:
                     self.relay_once()
+                    self.run_duties()
                 except (PyMongoError, OSError) as exc:
                     log.warning("relay: %r", exc)
