@@ -34,7 +34,7 @@ textarea{min-height:64px}.hint{font-size:12px;color:#777}
 .primary{width:100%;background:#b71c1c;color:#fff;border:0;border-radius:8px;padding:12px;font-size:16px}
 .secondary{background:#fff;border:1px solid #b71c1c;color:#b71c1c;border-radius:6px;padding:6px 10px;font:inherit}
 .remove{float:right;border:0;background:none;color:#c62828;font:inherit}
-.error{color:#c62828;font-size:13px}.ok{background:#e8f5e9;color:#1b5e20;padding:10px;border-radius:8px}
+.error{color:#c62828;font-size:13px}.ok{background:#e8f5e9;color:#1b5e20;padding:10px;border-radius:8px;overflow-wrap:anywhere}
 [hidden]{display:none!important}
 </style></head>
 <body>
