@@ -1,7 +1,7 @@
 """Bodies of visits and the demand ledger (DESIGN §4): validation and the OpenAPI document."""
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from services.survey.schemas import CODE, StrictSchema
+from services.survey.schemas import CODE, FullMatch, StrictSchema
 from shared.domain import BAD_RATING, DEMAND_STATUSES, URGENCIES
 
 TEXT = validate.Length(1, 2000)
@@ -28,6 +28,9 @@ class VisitDemandSchema(StrictSchema):
 
 
 class VisitSchema(StrictSchema):
+    id = fields.String(load_default=None, validate=FullMatch(r"^[A-Za-z0-9-]{8,64}$"), metadata={
+        "description": "optional, chosen by the client once per visit: a resend of the same visit is answered "
+                       "with the same 202 instead of recording it twice"})
     enterprise = fields.String(required=True, metadata={"description": "统一社会信用代码"})
     visited_at = fields.AwareDateTime(required=True)
     ratings = fields.List(fields.Nested(VisitRatingSchema), load_default=list, validate=validate.Length(max=100))

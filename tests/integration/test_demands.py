@@ -180,3 +180,16 @@ def test_overdue_is_pushed_once_per_demand_and_red_in_the_ledger(county, config)
     assert red == {ids[0]: True, ids[1]: False}
     history = next(r for r in rows[1:] if r[0].value == ids[0])[13].value
     assert "受理" in history and "交办" in history
+
+
+def test_a_resent_visit_with_its_client_id_is_recorded_once(county):
+    c = county
+    body = {"id": "a1b2c3d4e5f60718", "enterprise": c["enterprise"]["code"], "visited_at": utcnow().isoformat(),
+            "ratings": [{"department": "tax", "level": 1}], "demands": [{"department": "market", "category": "融资",
+                                                                       "text": "贷款难"}]}
+    first = ok(c["survey"]("POST", "/api/v1/visits", c["keys"]["cadre"], body), 202)
+    assert ok(c["survey"]("POST", "/api/v1/visits", c["keys"]["cadre"], body), 202) == first
+    other = c["survey"]("POST", "/api/v1/visits", c["keys"]["cadre"], {**body, "demands": []})
+    assert other.status == 409 and "id" in other.json["errors"]
+    store = c["app"].extensions["manyi"].store
+    assert store.visits.count_documents({}) == 1 and store.demands.count_documents({}) == 2

@@ -91,7 +91,7 @@ textarea{min-height:64px}.hint{font-size:12px;color:#777}
 const KEY = "manyi.cadreKey";
 const LEVELS = [[5, "非常满意"], [4, "满意"], [3, "基本满意"], [2, "不满意"], [1, "非常不满意"]];
 const $ = (id) => document.getElementById(id);
-let departments = [], enterprises = [], chosen = null;
+let departments = [], enterprises = [], chosen = null, visitId = null;
 
 function api(method, path, body) {
   return fetch(path, {method, headers: {"Authorization": "Bearer " + localStorage.getItem(KEY),
@@ -113,6 +113,8 @@ async function start() {
   departments = d.json.departments || []; enterprises = e.json.enterprises || [];
   renderDepartments(); $("demands").replaceChildren(); $("visited-at").value = nowLocal();
   chosen = null; $("chosen").hidden = true; $("search").value = ""; show("visit");
+  // One id per visit, so that pressing 提交 again after a network failure cannot record it twice.
+  visitId = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function renderDepartments() {
@@ -182,7 +184,7 @@ $("visit").addEventListener("submit", async (ev) => {
   const visitedAt = new Date($("visited-at").value || Date.now()).toISOString();
   $("submit").disabled = true;
   try {
-    const r = await api("POST", "/api/v1/visits", {enterprise: chosen.code, visited_at: visitedAt, ratings, demands});
+    const r = await api("POST", "/api/v1/visits", {id: visitId, enterprise: chosen.code, visited_at: visitedAt, ratings, demands});
     if (r.status === 202) {
       const opened = r.json.demand_ids.length, bad = r.json.bad_rating_demand_ids.length;
       $("done-text").textContent = "已提交：" + chosen.name + "，评价 " + ratings.length + " 个部门，诉求 " + opened +

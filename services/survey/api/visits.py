@@ -4,10 +4,13 @@ A visit rating counts like a survey answer (indicator `visit`, weight 1, linear 
 period = the quarter of `visited_at`). The visit, its listed demands and the 差评 demands its low
 ratings open are stored in one journaled transaction before the 202; their messages follow.
 """
+import hashlib
+import json
 from datetime import timedelta
 
 from flask import g
 from flask_smorest import Blueprint, abort
+from pymongo.errors import DuplicateKeyError
 
 from services.survey import demands as rules
 from services.survey import ledger
@@ -49,6 +52,23 @@ def visit_message(visit_id, visited_at, enterprise, ratings, at):
     return messages.envelope(messages.VISIT_RECORDED, data, id_=visit_id, occurred_at=at)
 
 
+def fingerprint(body):
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def accepted(visit):
+    return {"visit_id": visit["_id"], "demand_ids": visit["listed_ids"], "bad_rating_demand_ids": visit["bad_rating_ids"]}
+
+
+def replay(store, body, actor):
+    """A resend of a visit with the client's id: the same 202 for the same visit, 409 for another one."""
+    previous = store.visits.find_one({"_id": body["id"]}, {"fingerprint": 1, "by": 1, "listed_ids": 1, "bad_rating_ids": 1})
+    if previous and previous["fingerprint"] == fingerprint(body) and previous["by"] == actor:
+        return accepted(previous)
+    abort(409, message="this visit id is taken by another visit",
+          errors={"id": ["该走访编号已被另一条走访记录使用", "id already used for a different visit"]})
+
+
 @blp.route("/visits", methods=["POST"])
 @require("cadre", "admin")
 @blp.arguments(VisitSchema)
@@ -62,7 +82,9 @@ def record_visit(body):
     errors = visit_errors(body, departments, enterprise, now)
     if errors:
         abort(400, message="the visit is not valid / 走访记录有误", errors=errors)
-    actor, terms, visit_id = rules.actor_of(g.api_key), rules.Terms.of(svc.config), ledger.new_id()
+    actor, terms, visit_id = rules.actor_of(g.api_key), rules.Terms.of(svc.config), body["id"] or ledger.new_id()
+    if body["id"] and store.visits.find_one({"_id": visit_id}, {"_id": 1}):
+        return replay(store, body, actor)
     source = {"kind": "visit", "id": visit_id}
     listed = [ledger.as_record(rules.new_demand(ledger.new_id(), d["department"], d["category"], d["urgency"], d["text"],
                                                 now, actor, enterprise["_id"], source)) for d in body["demands"]]
@@ -70,15 +92,18 @@ def record_visit(body):
                                            lambda r: (departments[r["department"]], {"comment": r.get("comment")}), actor)
     message = visit_message(visit_id, body["visited_at"], enterprise, body["ratings"], now)
     visit = {"_id": visit_id, "enterprise": enterprise["_id"], "visited_at": body["visited_at"],
-             "ratings": body["ratings"], "demand_ids": [d["_id"] for d in listed + rectifications], "by": actor,
+             "ratings": body["ratings"], "listed_ids": [d["_id"] for d in listed],
+             "bad_rating_ids": [d["_id"] for d in rectifications], "by": actor, "fingerprint": fingerprint(body),
              "created_at": now, "routing_key": messages.VISIT_RECORDED, "message": message, "published": False}
 
     def work(session):
         store.visits.insert_one(visit, session=session)
         if listed or rectifications:
             store.demands.insert_many(listed + rectifications, session=session)
-    mongo.run_transaction(store.client, work)
+    try:
+        mongo.run_transaction(store.client, work)
+    except DuplicateKeyError:  # the same id sent twice at once
+        return replay(store, body, actor)
     svc.outbox.publish_now("visits", visit_id, messages.VISIT_RECORDED, message)
     ledger.publish_records(svc.outbox, "demands", listed + rectifications)
-    return {"visit_id": visit_id, "demand_ids": [d["_id"] for d in listed],
-            "bad_rating_demand_ids": [d["_id"] for d in rectifications]}
+    return accepted(visit)
