@@ -65,6 +65,8 @@ def test_an_answer_is_published_at_once_when_the_broker_is_up(mongo_server, rabb
     _, tokens, ents = setup_survey(api, config.admin_key, QUESTIONS, enterprises=None)
     queued_ids(rabbit.url)
     reply = ok(api("POST", "/api/v1/responses", body={"token": tokens[ents[0]["code"]], "answers": {"q1": 2}}), 202)
-    assert queued_ids(rabbit.url) == [reply["response_id"]]
+    # the answer, then the 差评 rectification demand its level 2 opened
+    (demand,) = app.extensions["manyi"].store.demands.find({"source.id": reply["response_id"]}, {"_id": 1})
+    assert queued_ids(rabbit.url) == [reply["response_id"], f"{demand['_id']}:2"]
     assert urlparse(config.amqp_url).path  # the test's own vhost, never the default one
     app.extensions["manyi"].outbox.stop()
