@@ -167,6 +167,9 @@ def test_the_visit_page_on_a_phone(county, phone):
     phone.fill("#key", k["cadre"])
     phone.click("#save-key")
     phone.wait_for_selector("#visit:not([hidden])")
+    phone.fill("#search", "有限公司")
+    assert phone.locator("#matches button").count() == 2
+    screenshot(phone, "visit-2-search")
     phone.fill("#search", "精密")
     phone.click("#matches button:has-text('中原精密机械有限公司')")
     assert ent["code"] in phone.text_content("#chosen")
@@ -179,11 +182,11 @@ def test_the_visit_page_on_a_phone(county, phone):
     phone.select_option("#demands .demand [name=urgency]", "major")
     phone.fill("#demands .demand [name=text]", "扩建用地指标尚未落实")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360  # nothing wider than the phone
-    screenshot(phone, "visit-2-form")
+    screenshot(phone, "visit-3-form")
     phone.click("#submit")
     phone.wait_for_selector("#done:not([hidden])")
     assert "诉求 1 条" in phone.text_content("#done-text") and "差评整改 1 条" in phone.text_content("#done-text")
-    screenshot(phone, "visit-3-done")
+    screenshot(phone, "visit-4-done")
 
     listed = ok(s("GET", "/api/v1/demands?department=land&category=" + quote("要素保障"), k["admin"]), 200)["demands"]
     assert [(d["text"], d["urgency"], d["status"], d["enterprise"]) for d in listed] == [

@@ -12,7 +12,7 @@ from services.scoring.health import Health
 from services.scoring.repository import ScoresStore
 from services.survey import create_app, ledger
 from shared import amqp, messages
-from shared.domain import utcnow
+from shared.domain import period_of, utcnow
 from tests.api import FlaskApi, ok
 from tests.factories import enterprise
 from tests.harness import poll
@@ -58,7 +58,7 @@ def stats(c, period):
 
 def test_a_visit_and_its_demands_reach_the_gateway_figures(county):
     c, admin, dept = county, county["admin"], county["keys"]["department"]
-    period = f"{utcnow().year}Q{(utcnow().month - 1) // 3 + 1}"  # near enough: not run at a quarter's edge
+    period = period_of(utcnow())
     done = visit(c, [{"department": "market", "level": 4}, {"department": "tax", "level": 2, "comment": "退税慢"}],
                  [{"department": "market", "category": "融资", "text": "贷款难", "urgency": "ordinary"}])
     assert len(done["demand_ids"]) == 1 and len(done["bad_rating_demand_ids"]) == 1
@@ -178,8 +178,9 @@ def test_overdue_is_pushed_once_per_demand_and_red_in_the_ledger(county, config)
     assert rows[0][0].value == "编号" and len(rows) == 3
     red = {r[0].value: r[0].fill.start_color.rgb.endswith("FFC7CE") for r in rows[1:]}
     assert red == {ids[0]: True, ids[1]: False}
-    history = next(r for r in rows[1:] if r[0].value == ids[0])[13].value
-    assert "受理" in history and "交办" in history
+    row = next(r for r in rows[1:] if r[0].value == ids[0])
+    assert row[5].value == f"{c['enterprise']['name']}（{c['enterprise']['code']}）"
+    assert "受理" in row[13].value and "交办（" in row[13].value and "县market局 时限" in row[13].value
 
 
 def test_a_resent_visit_with_its_client_id_is_recorded_once(county):

@@ -71,8 +71,10 @@ def export(query):
     found = ledger_filter(query, g.api_key, now)
     names = {d["_id"]: d["name"] for d in store.departments.find({}, {"name": 1})}
     demands = [demand_out(d, now) for d in store.demands.find(found, {"message": 0}).sort(sort_of(query))]
+    enterprises = {e["_id"]: e["name"] for e in store.enterprises.find(
+        {"_id": {"$in": list({d["enterprise"] for d in demands if d.get("enterprise")})}}, {"name": 1})}
     buffer = io.BytesIO()
-    ledger_workbook(demands, names).save(buffer)
+    ledger_workbook(demands, names, enterprises).save(buffer)
     buffer.seek(0)
     return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"问题台账-{now:%Y%m%d}.xlsx")
 
