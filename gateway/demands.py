@@ -26,7 +26,8 @@ class DepartmentDemandFiguresSchema(Schema):
     open = fields.Integer(metadata={"description": "not closed"})
     overdue = fields.Integer(metadata={"description": "open and past the deadline"})
     callback_n = fields.Integer()
-    callback_index = fields.Float(allow_none=True, metadata={"description": "mean linear points of the latest callbacks"})
+    callback_index = fields.Float(allow_none=True,
+                                  metadata={"description": "mean linear points of the latest callbacks"})
     suppressed = fields.Boolean(metadata={"description": "callback index withheld: fewer than MANYI_MIN_N callbacks"})
 
 

@@ -37,7 +37,8 @@ def visit_errors(body, departments, enterprise, now):
     for part in ("ratings", "demands"):
         for i, item in enumerate(body[part]):
             if item["department"] not in departments:
-                errors.setdefault(part, {})[str(i)] = {"department": ["未知部门", f"unknown department {item['department']}"]}
+                errors.setdefault(part, {})[str(i)] = {
+                    "department": ["未知部门", f"unknown department {item['department']}"]}
     rated = [r["department"] for r in body["ratings"]]
     if len(set(rated)) != len(rated) and "ratings" not in errors:
         errors["ratings"] = ["每个部门只评价一次", "rate each department once per visit"]
@@ -57,12 +58,14 @@ def fingerprint(body):
 
 
 def accepted(visit):
-    return {"visit_id": visit["_id"], "demand_ids": visit["listed_ids"], "bad_rating_demand_ids": visit["bad_rating_ids"]}
+    return {"visit_id": visit["_id"], "demand_ids": visit["listed_ids"],
+            "bad_rating_demand_ids": visit["bad_rating_ids"]}
 
 
 def replay(store, body, actor):
     """A resend of a visit with the client's id: the same 202 for the same visit, 409 for another one."""
-    previous = store.visits.find_one({"_id": body["id"]}, {"fingerprint": 1, "by": 1, "listed_ids": 1, "bad_rating_ids": 1})
+    previous = store.visits.find_one({"_id": body["id"]},
+                                     {"fingerprint": 1, "by": 1, "listed_ids": 1, "bad_rating_ids": 1})
     if previous and previous["fingerprint"] == fingerprint(body) and previous["by"] == actor:
         return accepted(previous)
     abort(409, message="this visit id is taken by another visit",
