@@ -35,6 +35,8 @@ def create_app(config=None):
     api.register_blueprint(trends.blp)
     api.register_blueprint(reports.blp)
     app.register_blueprint(dashboard.page)
+    from gateway import demands as demand_stats
+    api.register_blueprint(demand_stats.blp)
     health_routes(app, {"mongodb": figures.ping})
     app.after_request(revalidate_json)
     return app

@@ -99,6 +99,42 @@ def seed(survey_url, key, enterprises=40, answered=32, out=print):
     for invitation in inv["invitations"][:answered]:
         call("POST", api + "/responses", None,
              {"token": invitation["token"], "answers": answers_for(rng, moods[invitation["enterprise"]])})
+    visits, demands = seed_visits(api, key, rng, codes)
     out(f"manyi: seeded a demo county: {len(DEPARTMENTS)} departments, {enterprises} enterprises, "
-        f"survey {survey['id']} ({period}), {answered} answers")
+        f"survey {survey['id']} ({period}), {answered} answers, {visits} visits, {demands} demands")
     out(f"manyi: an unanswered invitation to try: {inv['invitations'][-1]['url']}")
+
+
+DEMANDS = [("market", "审批", "食品经营许可证延续办理周期长"), ("land", "要素保障", "扩建项目用地指标尚未落实"),
+           ("tax", "政策兑现", "研发费用加计扣除申报不会操作"), ("power", "基础设施", "新厂区双回路供电接入慢"),
+           ("hrss", "用工", "季节性招工难，希望组织专场招聘会"), ("approval", "审批", "施工许可并联审批材料重复提交"),
+           ("env", "审批", "环评批复时间长"), ("housing", "基础设施", "园区道路破损影响物流")]
+
+
+def seed_visits(api, key, rng, codes):
+    """Cadres' visits (万人助万企) with demands moved along the ledger, so the demand figures show."""
+    demand_ids = []
+    for i, (department, category, text) in enumerate(DEMANDS):
+        ratings = [{"department": d, "level": rng.choice([2, 3, 4, 4, 5, 5])}
+                   for d in rng.sample([code for code, _ in DEPARTMENTS], 2)]
+        status, visit = call("POST", api + "/visits", key, {
+            "enterprise": codes[i], "visited_at": utcnow().isoformat(), "ratings": ratings,
+            "demands": [{"department": department, "category": category, "text": text,
+                         "urgency": "major" if i % 3 == 0 else "ordinary"}]})
+        if status != 202:
+            raise SystemExit(f"seed: visit not recorded ({status}: {visit})")
+        demand_ids += [(visit["demand_ids"][0], department)]
+    for i, (demand_id, department) in enumerate(demand_ids):
+        call("POST", api + f"/demands/{demand_id}/assign", key, {"department": department})
+        if i < 6:
+            call("POST", api + f"/demands/{demand_id}/resolve", key, {"resolution": "已协调解决并答复企业"})
+        if i < 5:
+            call("POST", api + f"/demands/{demand_id}/callback", key, {"level": 2 if i == 4 else rng.choice([4, 5])})
+    # The 差评 demands the answers opened are rectified and called back, except the environment
+    # bureau's (left open), so that departments with enough callbacks show a callback index.
+    _, bad = call("GET", api + "/demands?category=bad_rating&per_page=500&sort=received_at", key)
+    for demand in bad["demands"]:
+        if demand["department"] != "env":
+            call("POST", api + f"/demands/{demand['id']}/resolve", key, {"resolution": "已约谈企业并整改到位"})
+            call("POST", api + f"/demands/{demand['id']}/callback", key, {"level": rng.choice([3, 4, 4, 5, 5])})
+    return len(DEMANDS), len(demand_ids) + bad["total"]

@@ -10,7 +10,7 @@ EXCHANGE = "manyi.events"
 QUEUE = "scoring.events"
 DEAD_EXCHANGE = "manyi.dead"
 DEAD_QUEUE = "scoring.dead"
-ROUTING_KEYS = ("response.submitted", "visit.recorded", "demand.updated", "department.changed")
+ROUTING_KEYS = ("response.submitted", "visit.recorded", "demand.updated", "department.changed", "demand.overdue")
 DELIVERY_LIMIT = 20  # a message that keeps crashing the worker is dead-lettered after this many tries
 REASON_HEADER = "x-manyi-reason"
 

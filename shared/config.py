@@ -23,6 +23,10 @@ DEFAULTS = {
     "MANYI_SCORING_HEALTH_PORT": "8003",
     "MANYI_WORKER_ID": "",
     "MANYI_GATEWAY_DB": "manyi_gateway",
+    "MANYI_DEMAND_DAYS_ORDINARY": "7",
+    "MANYI_DEMAND_DAYS_MAJOR": "30",
+    "MANYI_BAD_RATING_WORKDAYS": "15",
+    "MANYI_OVERDUE_SWEEP_SECONDS": "10",
 }
 
 
@@ -45,6 +49,10 @@ class Config:
     scoring_health_port: int
     worker_id: str
     gateway_db: str = "manyi_gateway"  # the gateway's own: dashboard sessions
+    demand_days_ordinary: int = 7    # default deadline after assignment (万人助万企: 7 days ordinary, 30 major)
+    demand_days_major: int = 30
+    bad_rating_workdays: int = 15    # 差评 rectification term, in Chinese working days
+    overdue_sweep_seconds: int = 10  # how often the survey service looks for demands past their deadline
     extra: dict = field(default_factory=dict)
 
     def with_(self, **changes):
@@ -72,6 +80,10 @@ def load(environ=None):
         scoring_health_port=int(env["MANYI_SCORING_HEALTH_PORT"]),
         worker_id=env["MANYI_WORKER_ID"] or f"{socket.gethostname()}-{os.getpid()}",
         gateway_db=env["MANYI_GATEWAY_DB"],
+        demand_days_ordinary=int(env["MANYI_DEMAND_DAYS_ORDINARY"]),
+        demand_days_major=int(env["MANYI_DEMAND_DAYS_MAJOR"]),
+        bad_rating_workdays=int(env["MANYI_BAD_RATING_WORKDAYS"]),
+        overdue_sweep_seconds=int(env["MANYI_OVERDUE_SWEEP_SECONDS"]),
     )
 
 

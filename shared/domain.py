@@ -75,3 +75,10 @@ def quarter_range(first, last):
         out.append(f"{year}Q{quarter}")
         year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
     return out
+
+
+# The demand ledger (诉求台账, DESIGN §4): 受理 → 交办 → 办结 → 回访销号.
+DEMAND_STATUSES = ("received", "assigned", "resolved", "closed")
+URGENCIES = ("ordinary", "major")
+BAD_RATING = "bad_rating"  # the category of a 差评 rectification demand
+VISIT_INDICATOR = "visit"

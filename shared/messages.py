@@ -8,7 +8,7 @@ import uuid
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
-from shared.domain import CAPITALS, CHANNELS, OWNERSHIPS, PERIOD_RE, SCALES, utcnow
+from shared.domain import CAPITALS, CHANNELS, DEMAND_STATUSES, OWNERSHIPS, PERIOD_RE, SCALES, URGENCIES, utcnow
 
 SCHEMA_VERSION = 1
 
@@ -16,7 +16,8 @@ RESPONSE_SUBMITTED = "response.submitted"
 VISIT_RECORDED = "visit.recorded"
 DEMAND_UPDATED = "demand.updated"
 DEPARTMENT_CHANGED = "department.changed"
-TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED)
+DEMAND_OVERDUE = "demand.overdue"
+TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED, DEMAND_OVERDUE)
 
 Period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
 
@@ -64,10 +65,45 @@ class DepartmentChangedSchema(Schema):
     name = fields.String(required=True)
 
 
+class DemandStateSchema(Schema):
+    """`demand.updated`: a demand's state after a change (event-carried state; no enterprise, no texts).
+
+    `version` rises with every change, so a reader keeps the newest state whatever the delivery order.
+    """
+    class Meta:
+        unknown = EXCLUDE
+    demand_id = fields.String(required=True, validate=validate.Length(min=1))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    department = fields.String(required=True, validate=validate.Length(min=1))
+    category = fields.String(required=True, validate=validate.Length(min=1))
+    urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
+    status = fields.String(required=True, validate=validate.OneOf(DEMAND_STATUSES))
+    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
+    received_at = fields.AwareDateTime(required=True)
+    first_assigned_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    deadline = fields.AwareDateTime(load_default=None, allow_none=True)
+    first_resolved_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    first_resolution_deadline = fields.AwareDateTime(load_default=None, allow_none=True)
+    closed_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    callback_level = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 5))
+
+
+class DemandOverdueSchema(Schema):
+    """`demand.overdue`: pushed once per demand when it passes its deadline still open."""
+    class Meta:
+        unknown = EXCLUDE
+    demand_id = fields.String(required=True, validate=validate.Length(min=1))
+    department = fields.String(required=True, validate=validate.Length(min=1))
+    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
+    deadline = fields.AwareDateTime(required=True)
+
+
 DATA_SCHEMAS = {
     RESPONSE_SUBMITTED: RatingsEventSchema,
     VISIT_RECORDED: RatingsEventSchema,
     DEPARTMENT_CHANGED: DepartmentChangedSchema,
+    DEMAND_UPDATED: DemandStateSchema,
+    DEMAND_OVERDUE: DemandOverdueSchema,
 }
 
 

@@ -16,6 +16,7 @@ class BatchWrites:
     nps: list = field(default_factory=list)
     departments: dict = field(default_factory=dict)
     periods: set = field(default_factory=set)
+    demands: dict = field(default_factory=dict)  # demand id → newest state in this batch (not older than stored)
 
     def __bool__(self):
         return bool(self.processed)
@@ -45,10 +46,23 @@ def add_to_cell(cells, rating, shard):
     cell["inc"][f"channels.{rating['channel']}"] += 1
 
 
-def plan_batch(batch, already_processed, shard="0"):
+def demand_ids(batch):
+    return list({m["data"]["demand_id"] for m in batch if m["type"] == messages.DEMAND_UPDATED})
+
+
+def keep_newest_demand(demands, stored_versions, data):
+    """Event-carried state: of all the states of a demand seen, the highest version wins, whatever the order."""
+    newest = max(stored_versions.get(data["demand_id"], 0), demands.get(data["demand_id"], {}).get("version", 0))
+    if data["version"] > newest:
+        demands[data["demand_id"]] = data
+
+
+def plan_batch(batch, already_processed, shard="0", demand_versions=None):
     """The writes for the messages of `batch` not yet processed (redeliveries change nothing).
 
-    `shard` names the worker whose counters the cells' increments go to (DESIGN §2)."""
+    `shard` names the worker whose counters the cells' increments go to (DESIGN §2);
+    `demand_versions`: the stored version of each demand the batch mentions.
+    """
     writes, seen = BatchWrites(), set(already_processed)
     for message in batch:
         if message["id"] in seen:
@@ -67,4 +81,8 @@ def plan_batch(batch, already_processed, shard="0"):
                                    "occurred_at": message["occurred_at"]})
         elif message["type"] == messages.DEPARTMENT_CHANGED:
             writes.departments[data["code"]] = data["name"]
+        elif message["type"] == messages.DEMAND_UPDATED:
+            keep_newest_demand(writes.demands, demand_versions or {}, data)
+        # demand.overdue is a push for people (departments, leaders); the figures derive overdue from
+        # the deadline, so the worker only records the message as processed.
     return writes

@@ -1,9 +1,9 @@
 """The scoring worker's database `manyi_scores` (also read by the gateway)."""
 import uuid
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, UpdateOne
+from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, ReplaceOne, UpdateOne
 
-from services.scoring.handlers import plan_batch
+from services.scoring.handlers import demand_ids, plan_batch
 from shared import mongo
 from shared.domain import utcnow
 
@@ -22,6 +22,7 @@ class ScoresStore:
         self.nps = self.db.nps
         self.departments = self.db.departments
         self.batches = self.db.batches          # one per committed batch: what changed when (cache keys)
+        self.demands = self.db.demands          # newest state of each demand (by version), for demand figures
 
     def ensure_indexes(self):
         self.cells.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)]),
@@ -29,6 +30,7 @@ class ScoresStore:
         self.ratings.create_indexes([IndexModel([("period", ASCENDING)])])
         self.nps.create_indexes([IndexModel([("period", ASCENDING)])])
         self.batches.create_indexes([IndexModel([("periods", ASCENDING), ("at", DESCENDING)])])
+        self.demands.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
 
     def ping(self):
         mongo.ping(self.client)
@@ -38,7 +40,9 @@ class ScoresStore:
         def work(session):
             ids = list({m["id"] for m in batch})
             done = {d["_id"] for d in self.processed.find({"_id": {"$in": ids}}, {"_id": 1}, session=session)}
-            writes = plan_batch(batch, done, self.shard)
+            versions = {d["_id"]: d["version"] for d in self.demands.find(
+                {"_id": {"$in": demand_ids(batch)}}, {"version": 1}, session=session)}
+            writes = plan_batch(batch, done, self.shard, versions)
             if not writes:
                 return writes
             self.processed.insert_many(writes.processed, ordered=False, session=session)
@@ -52,6 +56,12 @@ class ScoresStore:
             if writes.departments:
                 self.departments.bulk_write([UpdateOne({"_id": code}, {"$set": {"name": name}}, upsert=True)
                                              for code, name in writes.departments.items()], session=session)
+            if writes.demands:
+                # Read in this transaction's snapshot: a concurrent worker's write to the same demand is a
+                # write conflict, and the transaction is retried with the newer stored version.
+                self.demands.bulk_write([ReplaceOne({"_id": key}, {k: v for k, v in d.items() if k != "demand_id"},
+                                                    upsert=True) for key, d in writes.demands.items()],
+                                        ordered=False, session=session)
             self.batches.insert_one({"_id": uuid.uuid4().hex, "periods": sorted(writes.periods),
                                      "departments": bool(writes.departments), "at": utcnow()}, session=session)
             return writes

@@ -9,8 +9,9 @@ import json
 
 from pymongo.errors import DuplicateKeyError
 
-from services.survey import forms
-from shared import messages
+from services.survey import forms, ledger
+from services.survey.demands import Terms
+from shared import messages, mongo
 from shared.domain import utcnow
 
 SNAPSHOT = ("scale", "ownership", "capital", "township", "industry")
@@ -86,13 +87,35 @@ def accept(services, token, answers):
     clean = forms.clean_answers(survey["questions"], answers)
     ratings = forms.ratings_of(survey["questions"], clean, survey.get("scale"))
     message = response_message(response_id, survey, enterprise, ratings, forms.nps_of(survey["questions"], clean), now)
+    record = {"_id": response_id, "token": token, "survey_id": survey["_id"], "survey_code": survey["code"],
+              "enterprise": enterprise["_id"], "answers": clean, "fingerprint": fingerprint(answers),
+              "created_at": now, "routing_key": messages.RESPONSE_SUBMITTED, "message": message, "published": False}
+    rectifications = bad_rating_demands(services, survey, enterprise["_id"], response_id, ratings, now)
     try:
-        store.responses.insert_one({
-            "_id": response_id, "token": token, "survey_id": survey["_id"], "survey_code": survey["code"],
-            "enterprise": enterprise["_id"], "answers": clean, "fingerprint": fingerprint(answers),
-            "created_at": now, "routing_key": messages.RESPONSE_SUBMITTED, "message": message, "published": False})
+        store_response(store, record, rectifications)
     except DuplicateKeyError:
         return replay(store, response_id, token, answers)
     # Durable from here (journaled); publishing now only saves the relay the work.
     services.outbox.publish_now("responses", response_id, messages.RESPONSE_SUBMITTED, message)
+    ledger.publish_records(services.outbox, "demands", rectifications)
     return response_id
+
+
+def bad_rating_demands(services, survey, enterprise_code, response_id, ratings, at):
+    """The 差评 rectification demands an answer opens, one per rating at level 1–2."""
+    texts = {q["id"]: q["text"] for q in survey["questions"]}
+    return ledger.rectifications(
+        ratings, at, enterprise_code, {"kind": "response", "id": response_id, "survey": survey["_id"]},
+        Terms.of(services.config), lambda r: (texts[r["question"]], {"question": r["question"]}))
+
+
+def store_response(store, record, rectifications):
+    """One journaled insert; with 差评 demands, one transaction of inserts, so that neither exists alone."""
+    if not rectifications:
+        store.responses.insert_one(record)
+        return
+
+    def work(session):
+        store.responses.insert_one(record, session=session)
+        store.demands.insert_many(rectifications, session=session)
+    mongo.run_transaction(store.client, work)

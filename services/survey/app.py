@@ -59,6 +59,12 @@ def create_app(config=None, background=True):
     for module in (keys, departments, enterprises, surveys, responses):
         api.register_blueprint(module.blp)
     app.register_blueprint(respondent.page)
+    from services.survey import ledger
+    from services.survey.api import demands, visit_page, visits
+    for module in (visits, demands):
+        api.register_blueprint(module.blp)
+    app.register_blueprint(visit_page.page)
+    services.outbox.add_duty(config.overdue_sweep_seconds, lambda: ledger.sweep_overdue(services))
 
     health_routes(app, {"mongodb": store.ping,
                         "rabbitmq": lambda: services.outbox.publisher().ping() or _raise("broker unreachable")})

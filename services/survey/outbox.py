@@ -24,7 +24,7 @@ from shared.domain import utcnow
 
 log = logging.getLogger(__name__)
 
-RECORD_COLLECTIONS = ("responses", "outbox")
+RECORD_COLLECTIONS = ("responses", "outbox", "visits", "demands")
 RELAY_GRACE = timedelta(seconds=10)  # leave fresh records to the request that is publishing them
 RELAY_BATCH = 500
 BREAKER_SECONDS = 5  # after a failed publish, requests stop trying for this long (the relay catches up)
@@ -45,6 +45,7 @@ class Outbox:
         self._stop = threading.Event()
         self._thread = None
         self.grace = RELAY_GRACE
+        self.duties = []  # [seconds, callable, next run]: periodic jobs run in this thread under the relay's lease
 
     # --- publishing from a request --------------------------------------------------------------
     def publisher(self):
@@ -65,7 +66,7 @@ class Outbox:
         if self._thread is None:
             return self._publish([item])
         try:
-            self._pending.put_nowait(item)
+            self._pending.put_nowait((time.monotonic(), item))
             return True
         except queue.Full:
             return False
@@ -81,18 +82,25 @@ class Outbox:
         return False
 
     def dispatch(self, timeout):
-        """Publish what requests handed over (up to a batch); returns how many were taken."""
+        """Publish what requests handed over (up to a batch); returns how many were taken.
+
+        What waited longer than half the relay's grace, or arrives while the broker is known to be away,
+        is left to the relay, so that the two never publish the same record.
+        """
         try:
-            items = [self._pending.get(timeout=timeout) if timeout else self._pending.get_nowait()]
+            taken = [self._pending.get(timeout=timeout) if timeout else self._pending.get_nowait()]
         except queue.Empty:
             return 0
-        while len(items) < RELAY_BATCH:
+        while len(taken) < RELAY_BATCH:
             try:
-                items.append(self._pending.get_nowait())
+                taken.append(self._pending.get_nowait())
             except queue.Empty:
                 break
-        self._publish(items)
-        return len(items)
+        now = time.monotonic()
+        fresh = [item for queued_at, item in taken if now - queued_at < self.grace.total_seconds() / 2]
+        if fresh and now >= self._breaker_until:
+            self._publish(fresh)
+        return len(taken)
 
     def add(self, routing_key, message):
         """Store an event in the generic outbox (journaled) and publish it."""
@@ -145,6 +153,17 @@ class Outbox:
             log.info("relay: published %d pending %s", len(pending), collection)
         return published
 
+    def add_duty(self, seconds, duty):
+        self.duties.append([seconds, duty, time.monotonic() + seconds])
+
+    def run_duties(self):
+        due = [d for d in self.duties if d[2] <= time.monotonic()]
+        if not due or not self.holds_lease():
+            return
+        for duty in due:
+            duty[2] = time.monotonic() + duty[0]
+            duty[1]()
+
     def start(self):
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
@@ -172,5 +191,6 @@ class Outbox:
             if ticks % 4 == 0:
                 try:
                     self.relay_once()
+                    self.run_duties()
                 except (PyMongoError, OSError) as exc:
                     log.warning("relay: %r", exc)

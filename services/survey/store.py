@@ -19,6 +19,8 @@ class SurveyStore:
         self.outbox = self.db.outbox
         self.leases = self.db.leases
         self._open_surveys = {}
+        self.visits = self.db.visits      # a cadre's visit with its visit.recorded message (an outbox record)
+        self.demands = self.db.demands    # the demand ledger; each holds the message of its creation
 
     def ensure_indexes(self):
         self.keys.create_indexes([IndexModel("hash", unique=True)])
@@ -28,6 +30,12 @@ class SurveyStore:
         # (answers.response_id_of), not on a read-then-write; the relay's index is the only other one.
         self.responses.create_indexes([IndexModel([("published", ASCENDING), ("created_at", ASCENDING)])])
         self.outbox.create_indexes([IndexModel([("published", ASCENDING), ("created_at", ASCENDING)])])
+        self.visits.create_indexes([IndexModel([("published", ASCENDING), ("created_at", ASCENDING)])])
+        self.demands.create_indexes([
+            IndexModel([("published", ASCENDING), ("created_at", ASCENDING)]),
+            IndexModel([("department", ASCENDING), ("deadline", ASCENDING)]),
+            IndexModel([("status", ASCENDING), ("deadline", ASCENDING)]),
+        ])
 
     def survey_for_answers(self, survey_id):
         """The survey an answer is checked against, without a read per answer while it is open.
