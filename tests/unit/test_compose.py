@@ -78,3 +78,12 @@ def test_the_image_contains_every_package_the_processes_import(compose):
     dockerfile = (ROOT / compose["services"]["survey"]["build"]["dockerfile"]).read_text()
     for package in ("shared", "services", "gateway", "manyi", "deploy/gunicorn.conf.py"):
         assert re.search(rf"^COPY {re.escape(package)} ", dockerfile, re.M), f"the image lacks {package}"
+
+
+def test_deploy_readme_documents_every_variable_with_its_default():
+    doc = (ROOT / "deploy" / "README.md").read_text()
+    for name, default in config_module.DEFAULTS.items():
+        row = re.search(rf"^\| `{name}` \| (.*?) \|", doc, re.M)
+        assert row, f"deploy/README.md does not list {name}"
+        if default and name != "MANYI_WORKER_ID":
+            assert f"`{default}`" in row.group(1), f"{name}: the documented default differs from {default!r}"
