@@ -13,6 +13,7 @@ class SurveyStore:
         self.enterprises = self.db.enterprises
         self.surveys = self.db.surveys
         self.invitations = self.db.invitations
+        self.invitation_events = self.db.invitation_events
         self.responses = self.db.responses
         self.outbox = self.db.outbox
         self.leases = self.db.leases
@@ -21,6 +22,7 @@ class SurveyStore:
         self.keys.create_indexes([IndexModel("hash", unique=True)])
         self.surveys.create_indexes([IndexModel([("code", ASCENDING), ("version", ASCENDING)], unique=True)])
         self.invitations.create_indexes([IndexModel([("survey_id", ASCENDING), ("enterprise", ASCENDING)])])
+        self.invitation_events.create_indexes([IndexModel([("survey_id", ASCENDING), ("kind", ASCENDING)])])
         # Single use and one answer per enterprise per survey are enforced here, not by read-then-write.
         self.responses.create_indexes([
             IndexModel("token", unique=True),
