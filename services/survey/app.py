@@ -59,6 +59,9 @@ def create_app(config=None, background=True):
     for module in (keys, departments, enterprises, surveys, responses):
         api.register_blueprint(module.blp)
     app.register_blueprint(respondent.page)
+    from services.survey.api import invitations, survey_import
+    for module in (invitations, survey_import):
+        api.register_blueprint(module.blp)
 
     health_routes(app, {"mongodb": store.ping,
                         "rabbitmq": lambda: services.outbox.publisher().ping() or _raise("broker unreachable")})
