@@ -46,9 +46,17 @@ def _draw_qr(pdf, url, x, y, size):
     cell = size / (len(matrix) + 8)  # four modules of quiet zone each side
     pdf.setFillColorRGB(0, 0, 0)
     for r, line in enumerate(matrix):
-        for c, dark in enumerate(line):
-            if dark:
-                pdf.rect(x + (c + 4) * cell, y + size - (r + 5) * cell, cell, cell, stroke=0, fill=1)
+        c = 0
+        while c < len(line):
+            if not line[c]:
+                c += 1
+                continue
+            run = c
+            while run < len(line) and line[run]:
+                run += 1
+            # one rectangle per run of dark modules: a county's thousand cards stay a small, fast file
+            pdf.rect(x + (c + 4) * cell, y + size - (r + 5) * cell, (run - c) * cell, cell, stroke=0, fill=1)
+            c = run
 
 
 def _fit(text, font, size, width):

@@ -44,8 +44,9 @@ def matches(row, wanted):
 def rate(value, rows):
     invited = len(rows)
     answered = sum(r["status"] == "answered" for r in rows)
-    return {"value": value, "invited": invited, "opened": sum(r["opened_at"] is not None or r["status"] == "answered" for r in rows),
-            "answered": answered, "response_rate": answered / invited if invited else None}
+    opened = sum(r["opened_at"] is not None or r["status"] == "answered" for r in rows)  # an answer implies a view
+    return {"value": value, "invited": invited, "opened": opened, "answered": answered,
+            "response_rate": answered / invited if invited else None}
 
 
 def progress(survey_id, rows):

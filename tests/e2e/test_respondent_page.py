@@ -2,9 +2,12 @@
 
 Each test uses its own enterprise's link; screenshots of every state land in tests/e2e/screenshots/.
 """
+import io
 from datetime import timedelta
 
 import pytest
+import zxingcpp
+from PIL import Image
 
 from shared import mongo
 from shared.domain import utcnow
@@ -79,9 +82,17 @@ def stored(county, token):
     return county["db"].responses.find_one({"token": token})
 
 
+def scan(api, admin, token):
+    """What a phone camera reads from the invitation's QR code."""
+    reply = api("GET", f"/api/v1/invitations/{token}/qr.png", admin)
+    assert reply.status == 200
+    return [b.text for b in zxingcpp.read_barcodes(Image.open(io.BytesIO(reply.raw)))]
+
+
 def test_answer_with_skip_logic_fix_a_server_error_and_see_thanks(system, county, phone):
-    config, _, _, gateway = system
+    config, _, survey_api, gateway = system
     ent, url, token = county["links"][0]
+    assert scan(survey_api, config.admin_key, token) == [url]
     phone.goto(url)
     assert f"{ent['name']}，您好" in phone.inner_text(".greeting")
     assert phone.is_hidden("#q-q3")  # shown only after 是 on q2
