@@ -173,6 +173,8 @@ def template():
     sheet.append([example + uscc_check_char(example), "示例企业有限公司", "小型", "民营", "内资", "城关镇", "制造业"])
     for column, width in zip("ABCDEFG", (24, 30, 10, 10, 10, 14, 14)):
         sheet.column_dimensions[column].width = width
+    # As text: Excel keeps only 15 digits of a number, and some codes are all digits.
+    sheet.column_dimensions["A"].number_format = "@"
     notes = book.create_sheet("填写说明")
     for line in (["列", "可填写的值"], ["统一社会信用代码", "18 位，含校验位（GB 32100-2015）"],
                  ["企业规模", "大型、中型、小型、微型（或 large/medium/small/micro）"],

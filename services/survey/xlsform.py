@@ -8,6 +8,7 @@ pyxform parses the workbook; the mapping below is ours and pure. What it maps:
 """
 import io
 import re
+from zipfile import BadZipFile
 
 from openpyxl import load_workbook
 from pyxform.errors import PyXFormError
@@ -46,8 +47,12 @@ def parse(content):
 
 
 def rows_of(content):
-    """{question name: row number on the survey sheet} (the header is row 1)."""
-    book = load_workbook(io.BytesIO(content), read_only=True)
+    """{question name: row number on the survey sheet} (the header is row 1); empty for a CSV or Markdown
+    XLSForm, which pyxform reads too: its refusals then name the question instead of the row."""
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True)
+    except (BadZipFile, OSError, KeyError, ValueError):
+        return {}
     try:
         sheet = next((s for s in book.worksheets if s.title.strip().lower() == "survey"), None)
         if sheet is None:

@@ -108,6 +108,14 @@ def test_a_hcp5_list_without_the_five_levels_is_refused():
     assert "必须是 1–5 五个等级" in errors["row 2"][0]
 
 
+def test_a_csv_xlsform_maps_and_its_refusals_name_the_question():
+    d = definition_of(*parse("survey,,,\n,type,name,label\n,text,q1,意见\n".encode()))
+    assert d["questions"] == [{"id": "q1", "text": "意见", "required": False, "type": "text"}]
+    with pytest.raises(XLSFormRefused) as caught:
+        definition_of(*parse("survey,,,\n,type,name,label\n,decimal,q1,营收\n".encode()))
+    assert list(caught.value.errors) == ["question q1"]
+
+
 def test_a_file_that_is_not_an_xlsform_is_refused():
     with pytest.raises(XLSFormRefused) as caught:
         parse(b"not a workbook at all")
