@@ -197,7 +197,8 @@ class ProgressSchema(Schema):
     response_rate = fields.Float(allow_none=True, metadata={"description": "answered / invited enterprises"})
     by_township = fields.List(fields.Nested(RateSchema))
     segments = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(RateSchema)),
-                           metadata={"description": "per segment attribute (scale, ownership, capital, township, industry)"})
+                           metadata={"description": "per segment attribute: scale, ownership, capital, township, "
+                                                    "industry"})
 
 
 class ResponseBodySchema(Schema):

@@ -69,7 +69,8 @@ def test_import_creates_then_updates_and_refuses_a_bad_file_whole(app, api, conf
                                 [b, "乙公司", "小型", "民营", "外资", "石桥镇", "建筑业"]]), admin)
     assert (status, body) == (200, {"created": 2, "updated": 0})
     csv = f"code,name,scale,ownership,capital,township,industry\n{a},甲公司（更名）,medium,state,domestic,城关镇,制造业\n"
-    assert upload(app, "/api/v1/enterprises/import", "list.csv", csv.encode(), admin) == (200, {"created": 0, "updated": 1})
+    assert upload(app, "/api/v1/enterprises/import", "list.csv", csv.encode(), admin) == \
+        (200, {"created": 0, "updated": 1})
     got = ok(api("GET", f"/api/v1/enterprises/{a}", admin), 200)
     assert (got["name"], got["scale"]) == ("甲公司（更名）", "medium")
 
@@ -96,7 +97,8 @@ def test_the_template_downloads_and_imports(app, api, config):
                               headers={"Authorization": f"Bearer {config.admin_key}"})
     assert r.status_code == 200 and r.mimetype.endswith("spreadsheetml.sheet")
     assert [c.value for c in load_workbook(io.BytesIO(r.data)).active[1]] == ZH_HEADER
-    assert upload(app, "/api/v1/enterprises/import", "t.xlsx", r.data, config.admin_key) == (200, {"created": 1, "updated": 0})
+    assert upload(app, "/api/v1/enterprises/import", "t.xlsx", r.data, config.admin_key) == \
+        (200, {"created": 1, "updated": 0})
 
 
 def ten_thousand_rows():
@@ -174,8 +176,9 @@ def invited(app, api, config):
             enterprise(township="石桥镇", scale="micro")]
     for e in ents:
         ok(api("POST", "/api/v1/enterprises", admin, e), 201)
+    question = {"id": "q1", "type": "rating5", "text": "服务", "department": "market", "required": True}
     survey = ok(api("POST", "/api/v1/surveys", admin, {"code": "t", "title": "满意度调查", "period": "2026Q4",
-                "questions": [{"id": "q1", "type": "rating5", "text": "服务", "department": "market", "required": True}]}), 201)
+                                                     "questions": [question]}), 201)
     ok(api("POST", f"/api/v1/surveys/{survey['id']}/open", admin, {}), 200)
     inv = ok(api("POST", f"/api/v1/surveys/{survey['id']}/invitations", admin,
                  {"enterprises": [e["code"] for e in ents]}), 201)["invitations"]
@@ -227,8 +230,8 @@ def test_tracking_lists_who_opened_and_answered_and_the_rates(app, api, config, 
     ok(api("POST", "/api/v1/responses", body={"token": token[ents[4]["code"]], "answers": {"q1": 2}}), 202)  # by API
 
     def listed(status):
-        return {i["enterprise"]: i["status"] for i in ok(api("GET", f"/api/v1/surveys/{survey_id}/invitations?status={status}",
-                                                              admin), 200)["invitations"]}
+        reply = ok(api("GET", f"/api/v1/surveys/{survey_id}/invitations?status={status}", admin), 200)
+        return {i["enterprise"]: i["status"] for i in reply["invitations"]}
     codes = [e["code"] for e in ents]
     assert listed("all") == {codes[0]: "answered", codes[1]: "sent", codes[2]: "sent", codes[3]: "opened",
                              codes[4]: "answered"}

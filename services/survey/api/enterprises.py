@@ -54,7 +54,9 @@ def get(code):
 @blp.arguments(UploadSchema, location="files")
 @blp.response(200, ImportedSchema)
 def import_(files):
-    """Import an enterprise list (.xlsx or .csv, Chinese or English headers); all-or-nothing, 400 names every bad row."""
+    """Import an enterprise list (.xlsx or .csv, Chinese or English headers).
+
+    All-or-nothing: 400 names every bad row and field, or 200 with the counts."""
     upload = files["file"]
     try:
         enterprises = enterprise_import.parse(upload.filename, upload.read())

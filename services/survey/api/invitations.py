@@ -66,7 +66,9 @@ def qr_svg(token):
 @blp.arguments(InvitationFilterSchema, location="query")
 @blp.response(200, InvitationStatusListSchema)
 def list_(query, survey_id):
-    """One line per invited enterprise: sent / opened (first page view) / answered. `status=unanswered` lists whom to remind."""
+    """One line per invited enterprise: sent / opened (first page view) / answered.
+
+    `status=unanswered` lists whom to remind."""
     survey_or_404(survey_id)
     return {"invitations": rows_of(survey_id, query["status"])}
 
