@@ -127,3 +127,19 @@ def test_nps_constraint_recognition():
     assert not is_nps_constraint(". >= 0")
     assert not is_nps_constraint(". >= 0 and . <= 10 and . != 5")
     assert not is_nps_constraint(None)
+
+
+def test_a_bilingual_form_takes_the_chinese_labels():
+    book = Workbook()
+    survey = book.active
+    survey.title = "survey"
+    survey.append(["type", "name", "label::English (en)", "label::中文 (zh)"])
+    survey.append(["select_one yn", "q1", "Done?", "办理过吗？"])
+    choices = book.create_sheet("choices")
+    for row in (["list_name", "name", "label::English (en)", "label::中文 (zh)"], ["yn", "y", "Yes", "是"],
+                ["yn", "n", "No", "否"]):
+        choices.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    q, = definition_of(*parse(out.getvalue()))["questions"]
+    assert (q["text"], q["options"]) == ("办理过吗？", ["是", "否"])
