@@ -111,21 +111,23 @@ def _local(moment):
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def invitations_xlsx(survey_title, rows):
+def invitations_xlsx(survey_title, rows, with_qr=True):
     """One line per invitation with its QR code: to print, or to feed an SMS / WeChat reminder."""
     book = Workbook()
     sheet = book.active
     sheet.title = "邀请名单"
-    sheet.append(["企业名称", "统一社会信用代码", "乡镇", "行业", "问卷链接", "状态", "首次打开", "提交时间", "链接有效期至", "二维码"])
+    sheet.append(["企业名称", "统一社会信用代码", "乡镇", "行业", "问卷链接", "状态", "首次打开", "提交时间", "链接有效期至"]
+                 + (["二维码"] if with_qr else []))
     for column, width in zip("ABCDEFGHIJ", (30, 22, 12, 12, 60, 14, 18, 18, 18, 16)):
         sheet.column_dimensions[column].width = width
     for n, row in enumerate(rows, start=2):
         sheet.append([row["name"], row["enterprise"], row["township"], row["industry"], row["url"],
                       STATUS_NAMES[row["status"]], _local(row["opened_at"]), _local(row["answered_at"]),
                       _local(row["expires_at"])])
-        image = SheetImage(io.BytesIO(qr_png(row["url"], scale=3)))
-        sheet.add_image(image, f"J{n}")
-        sheet.row_dimensions[n].height = image.height * 0.75 + 4  # points from pixels
+        if with_qr:
+            image = SheetImage(io.BytesIO(qr_png(row["url"], scale=3)))
+            sheet.add_image(image, f"J{n}")
+            sheet.row_dimensions[n].height = image.height * 0.75 + 4  # points from pixels
     sheet.freeze_panes = "A2"
     book.properties.title = survey_title
     out = io.BytesIO()

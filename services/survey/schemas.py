@@ -179,6 +179,12 @@ class InvitationStatusListSchema(Schema):
 
 class InvitationFilterSchema(Schema):
     status = fields.String(load_default="all", validate=validate.OneOf(("all", "unanswered", "answered", "opened")))
+    township = fields.String(load_default=None, metadata={"description": "only this township's enterprises"})
+
+
+class InvitationSheetSchema(InvitationFilterSchema):
+    # Drawing a QR code takes ~7 ms: a county-wide reminder list for SMS is quicker without them.
+    qr = fields.Boolean(load_default=True, metadata={"description": "a QR code on each line (.xlsx)"})
 
 
 class RateSchema(Schema):

@@ -249,6 +249,12 @@ def test_tracking_lists_who_opened_and_answered_and_the_rates(app, api, config, 
                                      headers={"Authorization": f"Bearer {admin}"})
     names = [r[0] for r in load_workbook(io.BytesIO(reminder.data)).active.iter_rows(min_row=2, values_only=True)]
     assert sorted(names) == sorted(ents[i]["name"] for i in (1, 2, 3))
+    plain = app.test_client().get(f"/api/v1/surveys/{survey_id}/invitations.xlsx",
+                                  query_string={"status": "unanswered", "township": "石桥镇", "qr": "false"},
+                                  headers={"Authorization": f"Bearer {admin}"})
+    sheet = load_workbook(io.BytesIO(plain.data)).active
+    assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == [ents[3]["name"]] and not sheet._images
+    assert listed("all&township=城关镇") == {codes[0]: "answered", codes[1]: "sent", codes[2]: "sent"}
 
     progress = ok(api("GET", f"/api/v1/surveys/{survey_id}/progress", admin), 200)
     assert (progress["invited"], progress["opened"], progress["answered"], progress["response_rate"]) == (5, 3, 2, 0.4)

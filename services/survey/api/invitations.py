@@ -4,7 +4,8 @@ from flask_smorest import Blueprint, abort
 
 from services.survey import printing, tracking
 from services.survey.api import services
-from services.survey.schemas import InvitationFilterSchema, InvitationStatusListSchema, ProgressSchema
+from services.survey.schemas import (InvitationFilterSchema, InvitationSheetSchema, InvitationStatusListSchema,
+                                     ProgressSchema)
 from shared.keys import require
 
 blp = Blueprint("invitations", __name__, url_prefix="/api/v1", description="Invitation QR codes and tracking (智能邀评)")
@@ -23,7 +24,7 @@ def survey_or_404(survey_id):
     return doc
 
 
-def rows_of(survey_id, status="all"):
+def rows_of(survey_id, status="all", township=None):
     store = services().store
     invitations = list(store.invitations.find({"survey_id": survey_id}))
     answered = {r["token"]: r["created_at"] for r in store.responses.find({"survey_id": survey_id},
@@ -34,7 +35,7 @@ def rows_of(survey_id, status="all"):
     invited = {inv["enterprise"] for inv in invitations}
     enterprises = {e["_id"]: e for e in store.enterprises.find({}, {"updated_at": 0}) if e["_id"] in invited}
     rows = tracking.invitation_rows(invitations, enterprises, opened, answered, url_of)
-    return [r for r in rows if tracking.matches(r, status)]
+    return [r for r in rows if tracking.matches(r, status) and township in (None, r["township"])]
 
 
 def download(content, mimetype, filename):
@@ -70,17 +71,18 @@ def list_(query, survey_id):
 
     `status=unanswered` lists whom to remind."""
     survey_or_404(survey_id)
-    return {"invitations": rows_of(survey_id, query["status"])}
+    return {"invitations": rows_of(survey_id, query["status"], query["township"])}
 
 
 @blp.route("/surveys/<survey_id>/invitations.xlsx", methods=["GET"])
 @require("admin")
-@blp.arguments(InvitationFilterSchema, location="query")
+@blp.arguments(InvitationSheetSchema, location="query")
 @blp.response(200, content_type=XLSX)
 def sheet_xlsx(query, survey_id):
     """The same list as Excel, with each link's QR code (`status=unanswered`: the reminder list)."""
     survey = survey_or_404(survey_id)
-    return download(printing.invitations_xlsx(survey["title"], rows_of(survey_id, query["status"])), XLSX,
+    rows = rows_of(survey_id, query["status"], query["township"])
+    return download(printing.invitations_xlsx(survey["title"], rows, with_qr=query["qr"]), XLSX,
                     f"invitations-{survey_id}-{query['status']}.xlsx")
 
 
@@ -89,9 +91,10 @@ def sheet_xlsx(query, survey_id):
 @blp.arguments(InvitationFilterSchema, location="query")
 @blp.response(200, content_type="application/pdf")
 def sheet_pdf(query, survey_id):
-    """Printable A4 cards, six a page: enterprise name, QR code and link, for cadres to hand out."""
+    """Printable A4 cards, six a page: enterprise name, QR code and link, for cadres to hand out (per township:
+    `township=`)."""
     survey = survey_or_404(survey_id)
-    return download(printing.invitations_pdf(survey["title"], rows_of(survey_id, query["status"])),
+    return download(printing.invitations_pdf(survey["title"], rows_of(survey_id, query["status"], query["township"])),
                     "application/pdf", f"invitations-{survey_id}.pdf")
 
 
