@@ -38,6 +38,8 @@ def main(argv=None):
     s.add_argument("--survey", default="http://127.0.0.1:8001")
     s.add_argument("--key", required=True)
     sub.add_parser("demo-period", help="print the current quarter")
+    sub.add_parser("import-enterprises", help="import an enterprise list (.xlsx or .csv) into the survey database; "
+                   "all-or-nothing").add_argument("file")
     args = parser.parse_args(argv)
 
     if args.command == "wait-ready":
@@ -50,8 +52,11 @@ def main(argv=None):
         from shared.domain import period_of, utcnow
         print(period_of(utcnow()))
         return 0
-    from services.scoring import rescore
     config = config_module.load()
+    if args.command == "import-enterprises":
+        from manyi.importing import import_enterprises
+        return import_enterprises(config, args.file)
+    from services.scoring import rescore
     if args.command == "rescore":
         return rescore.rescore(config, args.period)
     return rescore.check(config, args.period)

@@ -3,7 +3,7 @@ import logging
 import time
 
 import swagger_ui_bundle
-from flask import jsonify, send_from_directory
+from flask import jsonify, request, send_from_directory
 from flask_smorest import Api, Blueprint
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
@@ -60,8 +60,8 @@ def create_api(app, title, description):
     def http_error(exc):
         data = getattr(exc, "data", None) or {}
         message = data.get("message") or exc.description or exc.name
-        if exc.code == 413:
-            message = "body larger than 64 KiB"
+        if exc.code == 413:  # uploads raise the limit for their own endpoint (request.max_content_length)
+            message = f"body larger than {(request.max_content_length or MAX_BODY) // 1024} KiB"
         errors = _flatten(data.get("errors")) if data.get("errors") is not None else None
         if exc.code == 400 and errors is None and "messages" in data:
             errors = _flatten(data["messages"])

@@ -65,6 +65,9 @@ def create_app(config=None, background=True):
         api.register_blueprint(module.blp)
     app.register_blueprint(visit_page.page)
     services.outbox.add_duty(config.overdue_sweep_seconds, lambda: ledger.sweep_overdue(services))
+    from services.survey.api import invitations, survey_import
+    for module in (invitations, survey_import):
+        api.register_blueprint(module.blp)
 
     health_routes(app, {"mongodb": store.ping,
                         "rabbitmq": lambda: services.outbox.publisher().ping() or _raise("broker unreachable")})

@@ -48,7 +48,7 @@ class AssignSchema(StrictSchema):
     deadline = fields.AwareDateTime(load_default=None)
 
 
-class ProgressSchema(StrictSchema):
+class ProgressNoteSchema(StrictSchema):
     note = fields.String(required=True, validate=TEXT)
 
 

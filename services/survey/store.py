@@ -15,6 +15,7 @@ class SurveyStore:
         self.enterprises = self.db.enterprises
         self.surveys = self.db.surveys
         self.invitations = self.db.invitations
+        self.invitation_events = self.db.invitation_events
         self.responses = self.db.responses
         self.outbox = self.db.outbox
         self.leases = self.db.leases
@@ -26,6 +27,7 @@ class SurveyStore:
         self.keys.create_indexes([IndexModel("hash", unique=True)])
         self.surveys.create_indexes([IndexModel([("code", ASCENDING), ("version", ASCENDING)], unique=True)])
         self.invitations.create_indexes([IndexModel([("survey_id", ASCENDING), ("enterprise", ASCENDING)])])
+        self.invitation_events.create_indexes([IndexModel([("survey_id", ASCENDING), ("kind", ASCENDING)])])
         # One answer per enterprise and survey (so single use of tokens) rests on the derived _id
         # (answers.response_id_of), not on a read-then-write; the relay's index is the only other one.
         self.responses.create_indexes([IndexModel([("published", ASCENDING), ("created_at", ASCENDING)])])

@@ -12,7 +12,7 @@ from services.survey import demands as rules
 from services.survey import ledger
 from services.survey.api import services
 from services.survey.demand_schemas import (AssignSchema, CallbackSchema, DemandListSchema, DemandQuerySchema,
-                                            DemandSchema, ProgressSchema, ResolveSchema)
+                                            DemandSchema, ProgressNoteSchema, ResolveSchema)
 from services.survey.ledger_sheet import ledger_workbook
 from shared.demand_figures import is_overdue
 from shared.domain import utcnow
@@ -119,7 +119,7 @@ def assign(body, demand_id):
 
 @blp.route("/demands/<demand_id>/progress", methods=["POST"])
 @require("department", "admin")
-@blp.arguments(ProgressSchema)
+@blp.arguments(ProgressNoteSchema)
 @blp.response(200, DemandSchema)
 @blp.alt_response(409, description="the demand is not assigned")
 def progress(body, demand_id):

@@ -1,9 +1,14 @@
+from flask import Response
 from flask_smorest import Blueprint, abort
 
+from services.survey import enterprise_import
 from services.survey.api import services
+from services.survey.api.uploads import accepts_upload
 from shared.keys import require
-from services.survey.schemas import EnterpriseListSchema, EnterpriseSchema
+from services.survey.schemas import EnterpriseListSchema, EnterpriseSchema, ImportedSchema, UploadSchema
 from shared.domain import utcnow
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 blp = Blueprint("enterprises", __name__, url_prefix="/api/v1", description="Enterprises (企业)")
 
@@ -41,3 +46,30 @@ def get(code):
     if doc is None:
         abort(404, message=f"no enterprise {code}")
     return enterprise_out(doc)
+
+
+@blp.route("/enterprises/import", methods=["POST"])
+@require("admin")
+@accepts_upload
+@blp.arguments(UploadSchema, location="files")
+@blp.response(200, ImportedSchema)
+def import_(files):
+    """Import an enterprise list (.xlsx or .csv, Chinese or English headers).
+
+    All-or-nothing: 400 names every bad row and field, or 200 with the counts."""
+    upload = files["file"]
+    try:
+        enterprises = enterprise_import.parse(upload.filename, upload.read())
+    except enterprise_import.ImportRefused as refused:
+        abort(400, message=refused.message, errors=refused.errors)
+    store = services().store
+    return enterprise_import.write(store.client, store.enterprises, enterprises, utcnow())
+
+
+@blp.route("/enterprises/import-template.xlsx", methods=["GET"])
+@require("admin")
+@blp.response(200, content_type=XLSX)
+def import_template():
+    """The import template: the Chinese header, an example row and a sheet of allowed values."""
+    return Response(enterprise_import.template(), mimetype=XLSX,
+                    headers={"Content-Disposition": "attachment; filename=enterprise-import-template.xlsx"})

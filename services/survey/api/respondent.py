@@ -1,32 +1,107 @@
-"""The respondent's page `GET /s/{token}`: what an enterprise sees when it opens its link."""
-from flask import Blueprint, render_template_string
+"""The respondent's page `/s/{token}`: what an enterprise sees when it opens its link or scans its QR code.
 
-from services.survey.answers import response_id_of
+`GET` renders the whole questionnaire as a plain HTML form; static/survey.js adds live skip logic and
+sends JSON to `POST /api/v1/responses`. Without scripts the browser posts the form to `POST /s/{token}`,
+which goes through the same `answers.accept`.
+"""
+from flask import Blueprint, render_template, request, url_for
+from pymongo.errors import DuplicateKeyError
+from werkzeug.datastructures import MultiDict
+
+from services.survey.answers import Rejected, accept, response_id_of
 from services.survey.api import services
-from shared.domain import utcnow
+from services.survey.form_post import answers_from_form, condition_text
+from shared.domain import LEVEL_NAMES, SHANGHAI, utcnow
 
 page = Blueprint("respondent", __name__)
 
-PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1"><title>{{ title }}</title></head>
-<body><h1>{{ title }}</h1>{% if enterprise %}<p>{{ enterprise }}，您好！</p>{% endif %}<p>{{ text }}</p></body></html>"""
+UNKNOWN = dict(kind="unknown", badge="?", heading="链接无效",
+               text="找不到这个问卷链接。请核对链接是否完整，或联系发放问卷的工作人员。")
+
+
+def message(status, **fields):
+    fields.setdefault("title", fields["heading"])
+    return render_template("respondent/message.html", **{"enterprise": None, "survey_title": None, **fields}), status
+
+
+def load(token):
+    """(invitation, survey, enterprise) or (None, None, None) for an unknown token."""
+    store = services().store
+    invitation = store.invitations.find_one({"_id": token})
+    if invitation is None:
+        return None, None, None
+    survey = store.surveys.find_one({"_id": invitation["survey_id"]})
+    enterprise = store.enterprises.find_one({"_id": invitation["enterprise"]}) or {"name": ""}
+    return invitation, survey, enterprise
+
+
+def unavailable(token, invitation, survey, enterprise):
+    """The page for a link that cannot be answered now (used, expired, closed, not yet open), else None."""
+    who = dict(enterprise=enterprise.get("name"), survey_title=survey["title"])
+    answered = response_id_of(survey["code"], invitation["enterprise"])  # by this link or an earlier one
+    if services().store.responses.find_one({"_id": answered}, {"_id": 1}):
+        return message(200, kind="used", badge="✓", heading="您已提交过本问卷",
+                       text="感谢参与！每家企业对每份问卷只需填写一次，无需重复提交。", **who)
+    if survey["status"] == "closed" or invitation.get("closed"):
+        return message(410, kind="closed", badge="!", heading="问卷已结束",
+                       text="本次调查已经结束，感谢您的关注。", **who)
+    if survey["status"] != "open":
+        return message(410, kind="closed", badge="!", heading="问卷尚未开放",
+                       text="本次调查还没有开始，请在开放后再打开此链接。", **who)
+    if invitation["expires_at"] <= utcnow():
+        until = invitation["expires_at"].astimezone(SHANGHAI).strftime("%Y年%m月%d日")
+        return message(410, kind="expired", badge="!", heading="链接已过期",
+                       text=f"此链接已于 {until} 过期。如仍需填写，请联系发放问卷的工作人员获取新链接。", **who)
+    return None
+
+
+def record_opened(invitation):
+    """The first page view marks the invitation opened: one insert, its _id unique, later views a no-op."""
+    try:
+        services().store.invitation_events.insert_one({
+            "_id": f"{invitation['_id']}:opened", "token": invitation["_id"], "survey_id": invitation["survey_id"],
+            "enterprise": invitation["enterprise"], "kind": "opened", "at": utcnow()})
+    except DuplicateKeyError:
+        pass
+
+
+def questionnaire(token, survey, enterprise, values=None, errors=None, form_error=None, status=200):
+    by_id = {q["id"]: q for q in survey["questions"]}
+    numbers = {q["id"]: n for n, q in enumerate(survey["questions"], start=1)}
+    questions = [{**q, "condition": condition_text(q, by_id, numbers)} for q in survey["questions"]]
+    client = {"token": token, "endpoint": url_for("responses.submit"),
+              "questions": [{k: q.get(k) for k in ("id", "type", "required", "show_if", "max_length")}
+                            for q in survey["questions"]]}
+    return render_template(
+        "respondent/survey.html", title=survey["title"], survey=survey, enterprise=enterprise, token=token,
+        questions=questions, levels=sorted(LEVEL_NAMES.items(), reverse=True), values=values or MultiDict(),
+        errors=errors or {}, form_error=form_error, client_data=client), status
 
 
 @page.get("/s/<token>")
 def respondent_page(token):
-    """The respondent's page: who is asked, and whether the link can still be answered."""
-    store = services().store
-    invitation = store.invitations.find_one({"_id": token})
+    """The questionnaire for this enterprise, or a page saying why the link cannot be answered."""
+    invitation, survey, enterprise = load(token)
     if invitation is None:
-        return render_template_string(PAGE, title="链接无效", enterprise=None,
-                                      text="找不到这个问卷链接，请核对链接或联系发放问卷的工作人员。"), 404
-    survey = store.surveys.find_one({"_id": invitation["survey_id"]})
-    enterprise = store.enterprises.find_one({"_id": invitation["enterprise"]}) or {}
-    if store.responses.find_one({"_id": response_id_of(survey["code"], invitation["enterprise"])}, {"_id": 1}):
-        return render_template_string(PAGE, title=survey["title"], enterprise=enterprise.get("name"),
-                                      text="您已提交过本问卷，感谢参与！"), 200
-    if invitation["expires_at"] <= utcnow() or survey["status"] != "open":
-        return render_template_string(PAGE, title=survey["title"], enterprise=enterprise.get("name"),
-                                      text="本问卷链接已过期或问卷已结束。"), 410
-    return render_template_string(PAGE, title=survey["title"], enterprise=enterprise.get("name"),
-                                  text=f"本问卷共 {len(survey['questions'])} 题。"), 200
+        return message(404, **UNKNOWN)
+    record_opened(invitation)
+    return unavailable(token, invitation, survey, enterprise) or questionnaire(token, survey, enterprise)
+
+
+@page.post("/s/<token>")
+def submit_form(token):
+    """The same submission as `POST /api/v1/responses`, from a plain form (browsers without scripts)."""
+    invitation, survey, enterprise = load(token)
+    if invitation is None:
+        return message(404, **UNKNOWN)
+    try:
+        accept(services(), token, answers_from_form(survey["questions"], request.form))
+    except Rejected as rejected:
+        if rejected.status == 400:
+            return questionnaire(token, survey, enterprise, values=request.form, errors=rejected.errors,
+                                 form_error="有题目未答或填写有误，请按红字提示修改后再提交。", status=400)
+        return unavailable(token, invitation, survey, enterprise) or message(
+            rejected.status, kind="error", badge="!", heading="无法提交", text=rejected.message)
+    return message(200, kind="thanks", badge="✓", heading="提交成功", title="提交成功",
+                   text="感谢您的参与！您的评价将帮助我们改进服务、优化营商环境。",
+                   enterprise=enterprise.get("name"), survey_title=survey["title"])
