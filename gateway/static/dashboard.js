@@ -125,12 +125,12 @@ async function demandPanel(period, section) {
   const names = Object.fromEntries(state.departments.map((d) => [d.code, d.name]));
   const name = (code) => names[code] || code;
   const shown = body.departments.filter((d) => d.received > 0).sort((a, b) => b.overdue - a.overdue || a.code.localeCompare(b.code));
-  section.append(el("h2", {}, "诉求办理"),
-    el("p", { class: "note" }, `本季度受理的企业诉求。条形为各部门未结案诉求，红色为已超期；表中红底为有超期诉求的部门。按时办结率 = 按时办结 ÷ 已办结；回访满意度 0–100，回访次数未达公布门槛的不计（${SUPPRESSED}）。`));
+  section.append(el("h2", {}, "诉求办理"));
   if (!shown.length) {
     section.append(el("p", {}, "本季度没有受理诉求。"));
     return;
   }
+  section.append(el("p", { class: "note" }, `本季度受理的企业诉求。条形为各部门未结案诉求，红色为已超期；表中红底为有超期诉求的部门。按时办结率 = 按时办结 ÷ 已办结；回访满意度 0–100，回访次数未达公布门槛的不计（${SUPPRESSED}）。`));
   const open = shown.filter((d) => d.open > 0);
   if (open.length) {
     const count = { show: true, position: "inside", color: "#fff", formatter: (p) => (p.value ? String(p.value) : "") };

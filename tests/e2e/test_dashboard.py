@@ -84,6 +84,7 @@ def test_dashboard_log_in_switch_period_drill_down_export(system, county, device
     assert page.locator("#period").input_value() == Q3
     check_ranking(page, county[Q3])
     assert page.locator("#nps-value").is_visible()
+    assert "本季度没有受理诉求" in page.locator("#panel-demandPanel").inner_text()  # the seed's 差评 came in this quarter
     screenshot(page, f"dashboard-{device}-ranking")
 
     page.select_option("#period", Q2)
