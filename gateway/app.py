@@ -37,6 +37,7 @@ def create_app(config=None):
     app.register_blueprint(dashboard.page)
     from gateway import demands as demand_stats
     api.register_blueprint(demand_stats.blp)
+    app.extensions["manyi"].report_sheets.append(demand_stats.demand_sheet)
     health_routes(app, {"mongodb": figures.ping})
     app.after_request(revalidate_json)
     return app

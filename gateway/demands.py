@@ -1,16 +1,15 @@
-"""`GET /api/v1/demands/stats?period=P`: demand figures per department (DESIGN §6), never per enterprise.
+"""`GET /api/v1/demands/stats?period=P`: demand figures per department (DESIGN §6), never per enterprise,
+and the report's 诉求办理 sheet built from the same figures.
 
 Fed by `demand.updated` events through the scoring worker (`manyi_scores.demands`, the newest state of
-each demand); the gateway never reads the survey service's database for them. Computed per request:
-`overdue` depends on the clock, and a county's demands in a quarter are few.
+each demand); the gateway never reads the survey service's database for them (gateway/figures.py).
 """
-from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from gateway.api import figures
+from gateway.reports import COUNT, INDEX, RATE, SUPPRESSED, Sheet
 from gateway.schemas import PeriodQuerySchema
-from shared.demand_figures import demand_stats
-from shared.domain import utcnow
 from shared.keys import require
 
 blp = Blueprint("demand_stats", __name__, url_prefix="/api/v1", description="Demand figures (portal, admin)")
@@ -42,9 +41,20 @@ class DemandStatsSchema(Schema):
 @blp.response(200, DemandStatsSchema)
 def stats(query):
     """Per department: received, assigned within 1 day, resolved (on time), open, overdue, callback index."""
-    services = current_app.extensions["manyi"]
-    db = services.figures.db
-    demands = list(db.demands.find({"period": query["period"]}, {"_id": 0}))
-    departments = [d["_id"] for d in db.departments.find({}, {"_id": 1})]
-    return {"period": query["period"],
-            "departments": demand_stats(demands, departments, utcnow(), services.config.min_n)}
+    return {"period": query["period"], "departments": figures().demands(query["period"])}
+
+
+def demand_sheet(figs, period):
+    """The report's 诉求办理 sheet: one row per department as the stats endpoint serves it; overdue rows marked."""
+    names = {e["code"]: e["name"] for e in figs.period(period)["departments"]}
+    rows, marked = [], []
+    for d in figs.demands(period):
+        if d["overdue"]:
+            marked.append(len(rows))
+        rows.append([d["code"], names.get(d["code"], d["code"]), d["received"], d["assigned_within_1_day"],
+                     d["resolved"], d["resolved_on_time"], d["on_time_rate"], d["open"], d["overdue"], d["callback_n"],
+                     d["callback_index"], SUPPRESSED if d["suppressed"] else None])
+    columns = [("单位代码", None), ("单位名称", None), ("受理诉求", COUNT), ("1日内交办", COUNT), ("已办结", COUNT),
+               ("按时办结", COUNT), ("按时办结率", RATE), ("未结案", COUNT), ("超期未结案", COUNT), ("回访数", COUNT),
+               ("回访满意度指数", INDEX), ("说明", None)]
+    return Sheet("诉求办理", columns, rows, tuple(marked))

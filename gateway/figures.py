@@ -3,7 +3,8 @@ import threading
 from collections import defaultdict
 
 from shared import mongo, scoring
-from shared.domain import previous_quarter, quarter_range
+from shared.demand_figures import demand_stats
+from shared.domain import previous_quarter, quarter_range, utcnow
 
 
 class Figures:
@@ -121,3 +122,11 @@ class Figures:
                     latest[doc["enterprise"]] = doc
             return {"period": period, **scoring.nps([d["score"] for d in latest.values()], self.config.min_n)}
         return self._cached(("nps", period), period, compute)
+
+    def demands(self, period):
+        """Demand figures per department of the demands received in `period` (DESIGN §6), from the states
+        the worker keeps (`demands`). Not cached: `overdue` moves with the clock, and a county's demands
+        in a quarter are few."""
+        demands = list(self.db.demands.find({"period": period}, {"_id": 0}))
+        departments = [d["_id"] for d in self.db.departments.find({}, {"_id": 1})]
+        return demand_stats(demands, departments, utcnow(), self.config.min_n)

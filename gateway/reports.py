@@ -2,7 +2,7 @@
 
 Every figure is written as a number (unrounded, formatted for display), never as text. The
 workbook is built from the same cached figures the JSON API serves, so the two always agree.
-Extra sheets (the demand figures, when that module is wired) come in through
+Extra sheets (the demand figures of gateway/demands.py) come in through
 `GatewayServices.report_sheets`: callables `(figures, period) → Sheet`.
 """
 import io
@@ -31,7 +31,7 @@ class Sheet:
     title: str
     columns: list  # [(header, number format or None)]
     rows: list     # lists of cell values, in column order
-    marked: tuple = ()  # indices of rows to highlight (落后单位)
+    marked: tuple = ()  # indices of rows to highlight (落后单位, departments with overdue demands)
 
 
 def bounds(ci95):
@@ -142,7 +142,7 @@ def period_report(figs, period, extra_sheets=()):
 
 @blp.route("/reports/<period>.xlsx", methods=["GET"])
 @require(*READERS)
-@blp.doc(responses={"200": {"description": "排名、分指标、分群差距与分群指数（Excel）",
+@blp.doc(responses={"200": {"description": "排名、分指标、分群差距、分群指数与诉求办理（Excel）",
                              "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
 def report(period):
     """The ranking report of a period as an Excel workbook (Chinese headers, numbers as numbers)."""

@@ -1,6 +1,6 @@
-// The leader dashboard: period picker, ranking, NPS, and a drill-down per department.
-// Each period panel is one function (period, section) → promise; adding one (say, the demand
-// figures) is writing that function and listing it in PERIOD_PANELS.
+// The leader dashboard: period picker, ranking, NPS, demand handling, and a drill-down per department.
+// Each period panel is one function (period, section) → promise; adding one is writing that
+// function and listing it in PERIOD_PANELS.
 "use strict";
 
 const ATTRIBUTES = JSON.parse(document.body.dataset.attributes);  // [[attribute, name]] in display order
@@ -119,7 +119,43 @@ async function npsPanel(period, section) {
       el("div", { class: "figure" }, "作答企业", el("b", {}, String(n.n)))));
 }
 
-const PERIOD_PANELS = [rankingPanel, npsPanel];
+// 万人助万企 demands received in the period, per department; those with overdue ones come first, in red.
+async function demandPanel(period, section) {
+  const body = await getJson(`/api/v1/demands/stats?period=${period}`);
+  const names = Object.fromEntries(state.departments.map((d) => [d.code, d.name]));
+  const name = (code) => names[code] || code;
+  const shown = body.departments.filter((d) => d.received > 0).sort((a, b) => b.overdue - a.overdue || a.code.localeCompare(b.code));
+  section.append(el("h2", {}, "诉求办理"));
+  if (!shown.length) {
+    section.append(el("p", {}, "本季度没有受理诉求。"));
+    return;
+  }
+  section.append(el("p", { class: "note" }, `本季度受理的企业诉求。条形为各部门未结案诉求，红色为已超期；表中红底为有超期诉求的部门。按时办结率 = 按时办结 ÷ 已办结；回访满意度 0–100，回访次数未达公布门槛的不计（${SUPPRESSED}）。`));
+  const open = shown.filter((d) => d.open > 0);
+  if (open.length) {
+    const count = { show: true, position: "inside", color: "#fff", formatter: (p) => (p.value ? String(p.value) : "") };
+    chart("demand-chart", section, 70 + 34 * open.length).setOption({
+      grid: { left: 8, right: 24, top: 30, bottom: 24, containLabel: true },
+      legend: { top: 0, data: ["超期", "未超期"] },
+      xAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "category", inverse: true, data: open.map((d) => name(d.code)), axisLabel: { width: 150, overflow: "truncate" } },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" },
+        formatter: (ps) => { const d = open[ps[0].dataIndex]; return `${name(d.code)}<br>未结案 ${d.open} 件，其中超期 ${d.overdue} 件`; } },
+      series: [
+        { type: "bar", name: "超期", stack: "open", data: open.map((d) => d.overdue), itemStyle: { color: RED }, barMaxWidth: 28, label: count },
+        { type: "bar", name: "未超期", stack: "open", data: open.map((d) => d.open - d.overdue), itemStyle: { color: BLUE }, barMaxWidth: 28, label: count },
+      ],
+    });
+  }
+  section.append(table(["部门", "受理", "1日内交办", "已办结", "按时办结", "按时办结率", "未结案", "超期", "回访", "回访满意度"], shown.map((d) =>
+    el("tr", { class: d.overdue ? "overdue" : null, "data-code": d.code },
+      el("td", { class: "name" }, name(d.code)), ...[d.received, d.assigned_within_1_day, d.resolved, d.resolved_on_time].map((x) => el("td", {}, String(x))),
+      el("td", {}, d.on_time_rate === null ? "—" : pct(d.on_time_rate)), el("td", {}, String(d.open)),
+      el("td", { class: d.overdue ? "overdue-n" : null }, String(d.overdue)), el("td", {}, String(d.callback_n)),
+      d.suppressed ? el("td", { class: "suppressed" }, SUPPRESSED) : el("td", {}, fmt(d.callback_index))))));
+}
+
+const PERIOD_PANELS = [rankingPanel, npsPanel, demandPanel];
 
 async function showPeriod(period) {
   state.period = period;

@@ -254,12 +254,16 @@ def test_dashboard_session_cookie(system, county):
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and config.admin_key not in cookie
     session = cookie.split(";")[0]
     assert gw("GET", f"/api/v1/indices?period={Q3}", headers={"Cookie": session}).status == 200
+    # the dashboard's demand panel reads the demand figures on the same session
+    demands = gw("GET", f"/api/v1/demands/stats?period={Q3}", headers={"Cookie": session})
+    assert demands.status == 200 and {d["code"] for d in demands.json["departments"]} == set(DEPARTMENTS)
     dash = gw("GET", "/dashboard", headers={"Cookie": session})
     assert dash.status == 200 and b"echarts.min.js" in dash.raw and "default-src 'self'" in dash.headers["Content-Security-Policy"]
     assert gw("GET", "/static/vendor/echarts/echarts.min.js").status == 200
     assert gw("GET", f"/api/v1/indices?period={Q3}", headers={"Cookie": "manyi_session=forged"}).status == 401
     gw("POST", "/dashboard/logout", headers={"Cookie": session, "Origin": procs.gateway_url})
     assert gw("GET", f"/api/v1/indices?period={Q3}", headers={"Cookie": session}).status == 401
+    assert gw("GET", f"/api/v1/demands/stats?period={Q3}", headers={"Cookie": session}).status == 401
 
 
 def test_openapi_documents_every_gateway_endpoint(system):

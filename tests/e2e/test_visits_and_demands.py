@@ -1,13 +1,16 @@
 """End to end over HTTP: a visit, its demands through their whole life with three roles' keys, the
-gateway's demand figures; a 差评 in a survey answer; and the cadre's `/visit` page in a phone browser.
+gateway's demand figures and the report's 诉求办理 sheet; a 差评 in a survey answer; and the cadre's
+`/visit` page in a phone browser.
 
 The expected figures are recomputed here from the ledger's own history (as the survey service returns
 it), with a plain implementation of DESIGN §6, independent of shared/demand_figures.py.
 """
+import io
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import pytest
+from openpyxl import load_workbook
 
 from services.survey.demands import bad_rating_deadline
 from shared.domain import period_of, utcnow
@@ -18,6 +21,9 @@ from tests.harness import Processes, RabbitVhost, make_config, poll
 
 pytestmark = pytest.mark.e2e
 MIN_N = 2
+REPORT_COLUMNS = {"受理诉求": "received", "1日内交办": "assigned_within_1_day", "已办结": "resolved",
+                  "按时办结": "resolved_on_time", "按时办结率": "on_time_rate", "未结案": "open", "超期未结案": "overdue", "回访数": "callback_n",
+                  "回访满意度指数": "callback_index"}
 DEPARTMENTS = {"market": "县市场监督管理局", "tax": "县税务局", "land": "县自然资源局"}
 
 
@@ -126,6 +132,18 @@ def test_a_visit_s_demands_through_their_life_and_the_gateway_figures(county):
     got = poll(gateway_figures, 30, 0.2, "the gateway's demand figures")
     assert got["market"] == want["market"] and got["tax"] == want["tax"]
     assert got["land"]["received"] == 0
+    # the ranking report's 诉求办理 sheet: the same figures, as numbers
+    report = county["gateway"]("GET", f"/api/v1/reports/{period}.xlsx", k["portal"])
+    assert report.status == 200
+    ws = load_workbook(io.BytesIO(report.raw))["诉求办理"]
+    header = [c.value for c in ws[1]]
+    sheet = {row[0].value: dict(zip(header, (c.value for c in row))) for row in ws.iter_rows(min_row=2)}
+    assert sheet.keys() == got.keys()
+    for code, figures in got.items():
+        row = sheet[code]
+        assert row["单位名称"] == DEPARTMENTS[code] and row["说明"] == ("样本不足" if figures["suppressed"] else None)
+        assert {field: row[col] for col, field in REPORT_COLUMNS.items()} == \
+            {field: figures[field] for field in REPORT_COLUMNS.values()}
     # the visit's ratings are in the indices through channel `visit`
     index = ok(county["gateway"]("GET", f"/api/v1/departments/tax/index?period={period_of(utcnow())}", k["portal"]), 200)
     assert index["channels"]["visit"] == 1

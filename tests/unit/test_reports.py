@@ -1,9 +1,13 @@
-"""The report workbook builder (gateway/reports.py): numbers stay numbers, titles stay legal."""
+"""The report workbook builder (gateway/reports.py): numbers stay numbers, titles stay legal; the
+诉求办理 sheet (gateway/demands.py) against figures computed by hand."""
 import io
+from datetime import datetime, timedelta, timezone
 
 from openpyxl import load_workbook
 
-from gateway.reports import INDEX, RATE, Sheet, build_report, sheet_title
+from gateway.demands import demand_sheet
+from gateway.reports import COUNT, INDEX, RATE, Sheet, build_report, sheet_title
+from shared.demand_figures import demand_stats
 
 
 def test_numbers_are_written_as_numbers_with_display_formats():
@@ -24,3 +28,41 @@ def test_sheet_titles_obey_excel_limits_and_stay_unique():
     long = "指标 " + "x" * 40
     first, second = sheet_title(long, taken), sheet_title(long, taken)
     assert len(first) == 31 and len(second) == 31 and first != second and second.endswith("~2")
+
+
+T0 = datetime(2026, 10, 5, 2, 0, tzinfo=timezone.utc)
+H, D = timedelta(hours=1), timedelta(days=1)
+
+
+def state(department, status, assigned_after=None, resolved_after=None, callback=None):
+    """A demand state received at T0 with a 7-day deadline from its assignment."""
+    deadline = T0 + assigned_after + 7 * D if assigned_after is not None else None
+    return {"department": department, "status": status, "received_at": T0, "deadline": deadline,
+            "first_assigned_at": T0 + assigned_after if assigned_after is not None else None,
+            "first_resolved_at": T0 + resolved_after if resolved_after is not None else None,
+            "first_resolution_deadline": deadline if resolved_after is not None else None, "callback_level": callback}
+
+
+class CountyFigures:
+    """Stands in for gateway.figures.Figures: the two reads the sheet makes, the demands held in memory."""
+
+    def period(self, period):
+        return {"departments": [{"code": "market", "name": "县市场监督管理局"}, {"code": "tax", "name": "县税务局"}]}
+
+    def demands(self, period):
+        states = [state("market", "closed", assigned_after=H, resolved_after=3 * D, callback=4),      # on time
+                  state("market", "closed", assigned_after=2 * D, resolved_after=10 * D, callback=5),  # late
+                  state("market", "assigned", assigned_after=H),                                       # overdue
+                  state("tax", "received")]
+        return demand_stats(states, ["market", "tax"], T0 + 20 * D, min_n=2)
+
+
+def test_demand_sheet_cells_by_hand():
+    wb = load_workbook(io.BytesIO(build_report([demand_sheet(CountyFigures(), "2026Q4")])))
+    ws = wb["诉求办理"]
+    assert [c.value for c in ws[1]] == ["单位代码", "单位名称", "受理诉求", "1日内交办", "已办结", "按时办结", "按时办结率",
+                                        "未结案", "超期未结案", "回访数", "回访满意度指数", "说明"]
+    assert [c.value for c in ws[2]] == ["market", "县市场监督管理局", 3, 2, 2, 1, 0.5, 1, 1, 2, (75 + 100) / 2, None]
+    assert [c.value for c in ws[3]] == ["tax", "县税务局", 1, 0, 0, 0, None, 1, 0, 0, None, "样本不足"]
+    assert (ws["C2"].number_format, ws["G2"].number_format, ws["K2"].number_format) == (COUNT, RATE, INDEX)
+    assert ws["A2"].fill.fgColor.rgb.endswith("FDE2E1") and ws["A3"].fill.fgColor.rgb == "00000000"  # overdue marked
