@@ -9,6 +9,9 @@ _clients = {}
 _lock = threading.Lock()
 
 JOURNALED = WriteConcern(w=1, j=True)
+# $in grows quadratically on the embedded server (4,000 ids: 9 s; 250: 0.03 s), so long lists go in chunks;
+# on MongoDB chunks cost nothing much either.
+IN_CHUNK = 250
 
 
 def client(url):
@@ -32,6 +35,24 @@ def run_transaction(mongo_client, work):
     with mongo_client.start_session() as session:
         return session.with_transaction(work, read_concern=ReadConcern("snapshot"),
                                         write_concern=JOURNALED)
+
+
+def chunks(values, size=IN_CHUNK):
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def find_in(collection, field, values, projection=None, session=None, **conditions):
+    """Documents whose `field` is one of `values` (and that meet `conditions`), asked for in chunks."""
+    for part in chunks(values):
+        yield from collection.find({**conditions, field: {"$in": part}}, projection, session=session)
+
+
+def update_in(collection, ids, update, session=None):
+    """update_many on the documents with these `_id`s, in chunks."""
+    for part in chunks(ids):
+        collection.update_many({"_id": {"$in": part}}, update, session=session)
 
 
 def ping(mongo_client):

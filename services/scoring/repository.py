@@ -39,9 +39,9 @@ class ScoresStore:
         """Apply validated messages in one journaled transaction; returns the writes made."""
         def work(session):
             ids = list({m["id"] for m in batch})
-            done = {d["_id"] for d in self.processed.find({"_id": {"$in": ids}}, {"_id": 1}, session=session)}
-            versions = {d["_id"]: d["version"] for d in self.demands.find(
-                {"_id": {"$in": demand_ids(batch)}}, {"version": 1}, session=session)}
+            done = {d["_id"] for d in mongo.find_in(self.processed, "_id", ids, {"_id": 1}, session=session)}
+            versions = {d["_id"]: d["version"] for d in mongo.find_in(
+                self.demands, "_id", demand_ids(batch), {"version": 1}, session=session)}
             writes = plan_batch(batch, done, self.shard, versions)
             if not writes:
                 return writes

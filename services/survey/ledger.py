@@ -106,6 +106,6 @@ def sweep_overdue(services, now=None):
         fresh = [m for m in marks if m["_id"] not in duplicates]
     publish_records(services.outbox, "outbox", fresh)
     # Only spares the next sweep the work; once-only rests on the marks' unique ids.
-    store.demands.update_many({"_id": {"$in": [d["_id"] for d in due]}}, {"$set": {"overdue_pushed": True}})
+    mongo.update_in(store.demands, [d["_id"] for d in due], {"$set": {"overdue_pushed": True}})
     log.info("overdue: pushed %d demands past their deadline", len(fresh))
     return len(fresh)

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from shared import amqp, messages
+from shared import amqp, messages, mongo
 from shared.domain import utcnow
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class Outbox:
             by_collection.setdefault(collection, []).append(record_id)
         try:
             for collection, ids in by_collection.items():
-                self.store.db[collection].update_many({"_id": {"$in": ids}}, {"$set": {"published": True}})
+                mongo.update_in(self.store.db[collection], ids, {"$set": {"published": True}})
         except PyMongoError as exc:
             log.warning("could not mark %d records published (the relay will republish): %r", len(marks), exc)
 
@@ -147,8 +147,7 @@ class Outbox:
             if not publisher.publish([(r["routing_key"], r["message"]) for r in pending], messages.encode):
                 log.warning("relay: broker unavailable, %d records wait", len(pending))
                 return published
-            self.store.db[collection].update_many({"_id": {"$in": [r["_id"] for r in pending]}},
-                                                  {"$set": {"published": True}})
+            mongo.update_in(self.store.db[collection], [r["_id"] for r in pending], {"$set": {"published": True}})
             published += len(pending)
             log.info("relay: published %d pending %s", len(pending), collection)
         return published

@@ -1,9 +1,9 @@
 """The administrators' files against the real MongoDB: enterprise lists in, XLSForm in, QR codes and sheets out,
 invitation tracking and response rates."""
 import io
+import json
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 
 import pypdfium2
@@ -106,15 +106,32 @@ def ten_thousand_rows():
     return ents, xlsx([ZH_HEADER] + [[e["code"], e["name"], "小型", "民营", "内资", e["township"], "制造业"] for e in ents])
 
 
-def test_ten_thousand_rows_over_http_in_seconds(app, config):
+def test_ten_thousand_rows_over_http(app, config):
     ents, content = ten_thousand_rows()
     assert len(content) > 64 * 1024  # larger than the JSON endpoints accept
-    started = time.monotonic()
     status, body = upload(app, "/api/v1/enterprises/import", "big.xlsx", content, config.admin_key)
-    elapsed = time.monotonic() - started
     assert (status, body) == (200, {"created": 10_000, "updated": 0})
-    assert elapsed < 30, elapsed
     assert app.extensions["manyi"].store.enterprises.count_documents({}) == 10_000
+
+
+def test_a_county_wide_invitation_in_one_request(app, api, config):
+    """3,000 codes are a body over 64 KiB, and lookups the embedded server must be asked for in chunks."""
+    admin = config.admin_key
+    ents = [enterprise() for _ in range(3000)]
+    csv = "code,name,scale,ownership,capital,township,industry\n" + "".join(
+        f"{e['code']},{e['name']},small,private,domestic,城关镇,制造业\n" for e in ents)
+    assert upload(app, "/api/v1/enterprises/import", "county.csv", csv.encode(), admin)[0] == 200
+    ok(api("POST", "/api/v1/departments", admin, {"code": "market", "name": "市场监管局"}), 201)
+    survey = ok(api("POST", "/api/v1/surveys", admin, {"code": "county", "title": "全县", "period": "2026Q4", "questions": [
+        {"id": "q1", "type": "rating5", "text": "?", "department": "market", "required": True}]}), 201)
+    codes = {"enterprises": [e["code"] for e in ents]}
+    assert len(json.dumps(codes)) > 64 * 1024
+    first = ok(api("POST", f"/api/v1/surveys/{survey['id']}/invitations", admin, codes), 201)["invitations"]
+    assert [i["enterprise"] for i in first] == codes["enterprises"]
+    again = ok(api("POST", f"/api/v1/surveys/{survey['id']}/invitations", admin, codes), 201)["invitations"]
+    assert [i["token"] for i in again] == [i["token"] for i in first]  # live invitations are given back
+    too_big = {"enterprises": ["x" * 60] * 20000}
+    assert api("POST", f"/api/v1/surveys/{survey['id']}/invitations", admin, too_big).status == 413
 
 
 def test_the_cli_imports_ten_thousand_rows_with_a_progress_bar(env, tmp_path):

@@ -115,6 +115,8 @@ def test_a_department_key_reaches_only_its_own_department(county):
     for i, d in zip(ids, ("market", "tax")):
         ok(c["survey"]("POST", f"/api/v1/demands/{i}/assign", admin, {"department": d}), 200)
     assert c["survey"]("GET", f"/api/v1/demands/{ids[0]}", tax).status == 403
+    assert c["survey"]("GET", f"/api/v1/demands/{ids[0]}", market).status == 200  # its own, yes
+    assert c["survey"]("GET", f"/api/v1/demands/{ids[1]}", market).status == 403
     assert c["survey"]("POST", f"/api/v1/demands/{ids[0]}/resolve", tax, {"resolution": "x"}).status == 403
     assert c["survey"]("POST", f"/api/v1/demands/{ids[0]}/progress", tax, {"note": "x"}).status == 403
     assert c["survey"]("GET", "/api/v1/demands?department=market", tax).status == 403

@@ -7,11 +7,13 @@ from pymongo.errors import DuplicateKeyError
 
 from services.survey import forms
 from services.survey.answers import response_id_of
+from services.survey.api.uploads import LIST_LIMIT, body_limit
 from services.survey.api import services
 from shared.keys import require
 from services.survey.schemas import (InvitationListSchema, InvitationRequestSchema, SurveyCreatedSchema,
                                      SurveyDefinitionSchema, SurveyListSchema, SurveySchema)
 from shared.domain import utcnow
+from shared.mongo import find_in
 
 blp = Blueprint("surveys", __name__, url_prefix="/api/v1", description="Surveys and invitations")
 
@@ -132,6 +134,7 @@ def invitation_out(doc):
 
 @blp.route("/surveys/<survey_id>/invitations", methods=["POST"])
 @require("admin")
+@body_limit(LIST_LIMIT)
 @blp.arguments(InvitationRequestSchema)
 @blp.response(201, InvitationListSchema)
 def invite(body, survey_id):
@@ -141,17 +144,18 @@ def invite(body, survey_id):
     if survey["status"] == "closed":
         abort(409, message="the survey is closed")
     codes = list(dict.fromkeys(body["enterprises"]))
-    known = {d["_id"] for d in svc.store.enterprises.find({"_id": {"$in": codes}}, {"_id": 1})}
+    known = {d["_id"] for d in find_in(svc.store.enterprises, "_id", codes, {"_id": 1})}
     unknown = [c for c in codes if c not in known]
     if unknown:
-        abort(400, message="unknown enterprises", errors={"enterprises": {c: ["unknown enterprise"] for c in unknown}})
+        abort(400, message="unknown enterprises",
+              errors={"enterprises": {c: ["未知企业", "unknown enterprise"] for c in unknown}})
     now = utcnow()
     expires_at = body.get("expires_at") or now + timedelta(days=svc.config.invitation_days)
     if expires_at <= now:
         abort(400, message="expires_at is in the past", errors={"expires_at": ["must be in the future"]})
-    candidates = list(svc.store.invitations.find({"survey_id": survey_id, "enterprise": {"$in": codes}}))
-    used = {r["token"] for r in svc.store.responses.find(
-        {"_id": {"$in": [response_id_of(survey["code"], c) for c in codes]}}, {"token": 1})}
+    candidates = list(find_in(svc.store.invitations, "enterprise", codes, survey_id=survey_id))
+    used = {r["token"] for r in find_in(svc.store.responses, "_id", [response_id_of(survey["code"], c) for c in codes],
+                                        {"token": 1})}
     existing = {}
     for doc in candidates:  # a used invitation wins (one enterprise, one answer), then a live one
         if doc["_id"] in used or (doc["expires_at"] > now and doc["enterprise"] not in existing):
