@@ -1,5 +1,6 @@
 """Drive the survey service's API the same way over a Flask test client or real HTTP."""
 import json
+import math
 import urllib.error
 import urllib.request
 
@@ -73,3 +74,12 @@ def setup_survey(api, admin, questions, enterprises=None, departments=("market",
     inv = ok(api("POST", f"/api/v1/surveys/{survey['id']}/invitations", admin,
                  {"enterprises": [e["code"] for e in ents]}), 201)
     return survey["id"], {i["enterprise"]: i["token"] for i in inv["invitations"]}, ents
+
+
+def close(a, b):
+    """Equal, with floats (also inside lists) compared to 1e-9."""
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
+    return a == b

@@ -1,6 +1,9 @@
-"""Test data: valid 统一社会信用代码, enterprises, events, surveys."""
+"""Test data: valid 统一社会信用代码, enterprises, events, surveys, workbooks."""
+import io
 import random
 import uuid
+
+from openpyxl import Workbook
 
 from shared import messages
 from shared.domain import USCC_CHARS, uscc_check_char
@@ -35,3 +38,13 @@ def ratings_event(ent, ratings, period="2026Q4", channel="survey", nps=None, id_
 
 def department_event(code, name):
     return messages.envelope(messages.DEPARTMENT_CHANGED, {"code": code, "name": name})
+
+
+def xlsx(rows):
+    """An .xlsx file (bytes) holding `rows` on its first sheet."""
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -158,6 +158,7 @@ async function demandPanel(period, section) {
 const PERIOD_PANELS = [rankingPanel, npsPanel, demandPanel];
 
 async function showPeriod(period) {
+  delete document.body.dataset.period;  // set again once every panel is drawn: "this period is shown"
   state.period = period;
   document.getElementById("export").href = `/api/v1/reports/${period}.xlsx`;
   const panels = document.getElementById("panels");

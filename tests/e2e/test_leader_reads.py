@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from scipy.stats import t as student_t
 
-from tests.api import ok
+from tests.api import close, ok
 from tests.e2e.leaders import DEPARTMENTS, PERIODS, RATING_QUESTIONS, SCALE, seed
 from tests.factories import enterprise
 from tests.harness import poll
@@ -66,13 +66,6 @@ def expected_segments(ents, answers, department, by):
                "ci95": welch(shown[0], shown[-1])}
     return segments, gap
 
-
-def close(a, b):
-    if isinstance(a, float) or isinstance(b, float):
-        return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
-    return a == b
 
 
 @pytest.fixture(scope="module")

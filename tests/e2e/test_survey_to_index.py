@@ -12,7 +12,7 @@ import pytest
 from shared import mongo
 from scipy.stats import t as student_t
 
-from tests.api import ok
+from tests.api import close, ok
 from tests.factories import enterprise
 from tests.harness import poll
 
@@ -91,13 +91,6 @@ def expected(answers_by_enterprise, min_n=5, bottom=3):
             e["laggard"] = sum(1 for o in ranked if o["index"] < e["index"] - 1e-9) < bottom
     return out
 
-
-def close(a, b):
-    if isinstance(a, float) or isinstance(b, float):
-        return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
-    return a == b
 
 
 # --- the story ---------------------------------------------------------------------------------------

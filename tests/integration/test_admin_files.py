@@ -9,12 +9,12 @@ import xml.etree.ElementTree as ET
 import pypdfium2
 import pytest
 import zxingcpp
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from PIL import Image
 
 from services.survey import create_app
 from tests.api import FlaskApi, ok
-from tests.factories import enterprise, uscc
+from tests.factories import enterprise, uscc, xlsx
 from tests.harness import ROOT
 
 ZH_HEADER = ["统一社会信用代码", "企业名称", "企业规模", "所有制", "内外资", "乡镇", "行业"]
@@ -37,14 +37,6 @@ def upload(app, path, filename, content, key):
                                data={"file": (io.BytesIO(content), filename)}, content_type="multipart/form-data")
     return r.status_code, r.get_json()
 
-
-def xlsx(rows):
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def decode(png_bytes):

@@ -3,22 +3,14 @@ import csv
 import io
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from services.survey.enterprise_import import ImportRefused, parse, template
-from tests.factories import uscc
+from tests.factories import uscc, xlsx
 
 ZH_HEADER = ["统一社会信用代码", "企业名称", "企业规模", "所有制", "内外资", "乡镇", "行业"]
 EN_HEADER = ["code", "name", "scale", "ownership", "capital", "township", "industry"]
 
-
-def xlsx(rows):
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def csv_bytes(rows, encoding="utf-8"):

@@ -17,6 +17,12 @@ def url_of(token):
     return f"{services().config.public_url}/s/{token}"
 
 
+def invitation_url_or_404(token):
+    if services().store.invitations.find_one({"_id": token}, {"_id": 1}) is None:
+        abort(404, message="unknown invitation", errors={"token": ["邀请不存在", "unknown invitation"]})
+    return url_of(token)
+
+
 def survey_or_404(survey_id):
     doc = services().store.surveys.find_one({"_id": survey_id})
     if doc is None:
@@ -47,9 +53,7 @@ def download(content, mimetype, filename):
 @blp.response(200, content_type="image/png")
 def qr_png(token):
     """The invitation link as a QR code (PNG)."""
-    if services().store.invitations.find_one({"_id": token}, {"_id": 1}) is None:
-        abort(404, message="unknown invitation", errors={"token": ["邀请不存在", "unknown invitation"]})
-    return Response(printing.qr_png(url_of(token)), mimetype="image/png")
+    return Response(printing.qr_png(invitation_url_or_404(token)), mimetype="image/png")
 
 
 @blp.route("/invitations/<token>/qr.svg", methods=["GET"])
@@ -57,9 +61,7 @@ def qr_png(token):
 @blp.response(200, content_type="image/svg+xml")
 def qr_svg(token):
     """The invitation link as a QR code (SVG, for print layouts)."""
-    if services().store.invitations.find_one({"_id": token}, {"_id": 1}) is None:
-        abort(404, message="unknown invitation", errors={"token": ["邀请不存在", "unknown invitation"]})
-    return Response(printing.qr_svg(url_of(token)), mimetype="image/svg+xml")
+    return Response(printing.qr_svg(invitation_url_or_404(token)), mimetype="image/svg+xml")
 
 
 @blp.route("/surveys/<survey_id>/invitations", methods=["GET"])
