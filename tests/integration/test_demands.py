@@ -196,3 +196,6 @@ def test_a_resent_visit_with_its_client_id_is_recorded_once(county):
     assert other.status == 409 and "id" in other.json["errors"]
     store = c["app"].extensions["manyi"].store
     assert store.visits.count_documents({}) == 1 and store.demands.count_documents({}) == 2
+    # another key's client may pick the same id: a different visit, not a clash; neither id is the client's
+    by_admin = ok(c["survey"]("POST", "/api/v1/visits", c["admin"], body), 202)
+    assert by_admin["visit_id"] != first["visit_id"] and body["id"] not in (first["visit_id"], by_admin["visit_id"])

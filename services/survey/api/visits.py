@@ -62,9 +62,15 @@ def accepted(visit):
             "bad_rating_demand_ids": visit["bad_rating_ids"]}
 
 
-def replay(store, body, actor):
+def visit_id_of(client_id, key_id):
+    """The stored id of a visit the client named. Derived, so that a client's id collides neither with another
+    key's nor with the id of any other event (the worker de-duplicates on message ids of every type)."""
+    return hashlib.sha256(f"visit\x1f{key_id}\x1f{client_id}".encode()).hexdigest()[:32]
+
+
+def replay(store, visit_id, body, actor):
     """A resend of a visit with the client's id: the same 202 for the same visit, 409 for another one."""
-    previous = store.visits.find_one({"_id": body["id"]},
+    previous = store.visits.find_one({"_id": visit_id},
                                      {"fingerprint": 1, "by": 1, "listed_ids": 1, "bad_rating_ids": 1})
     if previous and previous["fingerprint"] == fingerprint(body) and previous["by"] == actor:
         return accepted(previous)
@@ -85,9 +91,10 @@ def record_visit(body):
     errors = visit_errors(body, departments, enterprise, now)
     if errors:
         abort(400, message="the visit is not valid / 走访记录有误", errors=errors)
-    actor, terms, visit_id = rules.actor_of(g.api_key), rules.Terms.of(svc.config), body["id"] or ledger.new_id()
+    actor, terms = rules.actor_of(g.api_key), rules.Terms.of(svc.config)
+    visit_id = visit_id_of(body["id"], g.api_key["_id"]) if body["id"] else ledger.new_id()
     if body["id"] and store.visits.find_one({"_id": visit_id}, {"_id": 1}):
-        return replay(store, body, actor)
+        return replay(store, visit_id, body, actor)
     source = {"kind": "visit", "id": visit_id}
     listed = [ledger.as_record(rules.new_demand(ledger.new_id(), d["department"], d["category"], d["urgency"], d["text"],
                                                 now, actor, enterprise["_id"], source)) for d in body["demands"]]
@@ -106,7 +113,7 @@ def record_visit(body):
     try:
         mongo.run_transaction(store.client, work)
     except DuplicateKeyError:  # the same id sent twice at once
-        return replay(store, body, actor)
+        return replay(store, visit_id, body, actor)
     svc.outbox.publish_now("visits", visit_id, messages.VISIT_RECORDED, message)
     ledger.publish_records(svc.outbox, "demands", listed + rectifications)
     return accepted(visit)
