@@ -4,6 +4,7 @@ received → assigned (交办) → resolved (办结) → closed (回访销号); 
 demand (assigned again, with a fresh term). Every change appends one history entry and raises the
 demand's `version`, which the `demand.updated` event carries so that readers keep the newest state.
 """
+import functools
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -54,6 +55,7 @@ class Terms:
 
 
 # --- deadlines --------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=4096)
 def is_working_day(day):
     """A Chinese working day: public holidays are off, 调休 make-up weekend days are on.
 
