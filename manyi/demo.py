@@ -4,7 +4,7 @@ import random
 import urllib.error
 import urllib.request
 
-from shared.domain import USCC_CHARS, period_of, uscc_check_char, utcnow
+from shared.domain import USCC_CHARS, period_of, previous_quarter, uscc_check_char, utcnow
 
 DEPARTMENTS = [("market", "县市场监督管理局"), ("land", "县自然资源局"), ("tax", "县税务局"),
                ("housing", "县住房和城乡建设局"), ("env", "市生态环境局县分局"), ("hrss", "县人力资源和社会保障局"),
@@ -89,20 +89,33 @@ def seed(survey_url, key, enterprises=40, answered=32, out=print):
             "ownership": rng.choice(["state", "private", "private", "collective", "other"]),
             "capital": rng.choice(["domestic"] * 4 + ["foreign"]), "township": rng.choice(TOWNSHIPS),
             "industry": rng.choice(INDUSTRIES)})
+    moods = {c: rng.uniform(2.8, 4.8) for c in codes}
+    # Last quarter too, a little less satisfied and closed, so that trends and changes have two points.
     period = period_of(utcnow())
+    previous = previous_quarter(period)
+    last, _ = run_survey(api, key, rng, codes, previous, answered - 4, {c: m - 0.3 for c, m in moods.items()})
+    call("POST", api + f"/surveys/{last['id']}/close", key, {})
+    survey, inv = run_survey(api, key, rng, codes, period, answered, moods)
+    visits, demands = seed_visits(api, key, rng, codes)
+    out(f"manyi: seeded a demo county: {len(DEPARTMENTS)} departments, {enterprises} enterprises, "
+        f"survey {survey['id']} ({period}, {answered} answers; {previous}: {answered - 4}), {visits} visits, "
+        f"{demands} demands")
+    out(f"manyi: an unanswered invitation to try: {inv['invitations'][-1]['url']}")
+
+
+def run_survey(api, key, rng, codes, period, answered, moods):
+    """A survey of `period`, opened, every enterprise invited, the first `answered` answering."""
     status, survey = call("POST", api + "/surveys", key, survey_definition(period))
     if status != 201:
         raise SystemExit(f"seed: survey not created ({status}: {survey})")
     call("POST", api + f"/surveys/{survey['id']}/open", key, {})
     _, inv = call("POST", api + f"/surveys/{survey['id']}/invitations", key, {"enterprises": codes})
-    moods = {c: rng.uniform(2.8, 4.8) for c in codes}
     for invitation in inv["invitations"][:answered]:
-        call("POST", api + "/responses", None,
-             {"token": invitation["token"], "answers": answers_for(rng, moods[invitation["enterprise"]])})
-    visits, demands = seed_visits(api, key, rng, codes)
-    out(f"manyi: seeded a demo county: {len(DEPARTMENTS)} departments, {enterprises} enterprises, "
-        f"survey {survey['id']} ({period}), {answered} answers, {visits} visits, {demands} demands")
-    out(f"manyi: an unanswered invitation to try: {inv['invitations'][-1]['url']}")
+        status, body = call("POST", api + "/responses", None,
+                            {"token": invitation["token"], "answers": answers_for(rng, moods[invitation["enterprise"]])})
+        if status != 202:
+            raise SystemExit(f"seed: answer not accepted ({status}: {body})")
+    return survey, inv
 
 
 DEMANDS = [("market", "审批", "食品经营许可证延续办理周期长"), ("land", "要素保障", "扩建项目用地指标尚未落实"),
