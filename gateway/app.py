@@ -8,7 +8,7 @@ from gateway.sessions import Sessions
 from shared import config as config_module
 from shared import mongo
 from shared.keys import KeyRing
-from shared.web import create_api, health_routes
+from shared.web import behind_proxies, create_api, health_routes
 
 
 @dataclass
@@ -23,6 +23,7 @@ class GatewayServices:
 def create_app(config=None):
     config = config or config_module.load()
     app = Flask(__name__)
+    behind_proxies(app, config.proxy_hops)
     api = create_api(app, "Manyi gateway", "Read-only satisfaction indices for portals and leaders (DESIGN §6).")
     figures = Figures(config)
     sessions = Sessions(mongo.client(config.mongo_url)[config.gateway_db].sessions, figures.keys, config.admin_key)

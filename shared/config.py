@@ -17,6 +17,7 @@ DEFAULTS = {
     "MANYI_LAGGARD_BELOW": "",
     "MANYI_INVITATION_DAYS": "30",
     "MANYI_RATE_LIMIT": "120",
+    "MANYI_PROXY_HOPS": "0",
     "MANYI_BATCH_SIZE": "200",
     "MANYI_BATCH_LINGER_MS": "50",
     "MANYI_PREFETCH": "1000",
@@ -43,6 +44,7 @@ class Config:
     laggard_below: float | None
     invitation_days: int
     rate_limit: int  # requests per minute per client on public endpoints; 0 disables
+    proxy_hops: int  # reverse proxies in front whose X-Forwarded-* headers are trusted (0: none)
     batch_size: int
     batch_linger_ms: int
     prefetch: int
@@ -74,6 +76,7 @@ def load(environ=None):
         laggard_below=float(env["MANYI_LAGGARD_BELOW"]) if env["MANYI_LAGGARD_BELOW"] else None,
         invitation_days=int(env["MANYI_INVITATION_DAYS"]),
         rate_limit=int(env["MANYI_RATE_LIMIT"]),
+        proxy_hops=int(env["MANYI_PROXY_HOPS"]),
         batch_size=int(env["MANYI_BATCH_SIZE"]),
         batch_linger_ms=int(env["MANYI_BATCH_LINGER_MS"]),
         prefetch=int(env["MANYI_PREFETCH"]),

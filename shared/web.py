@@ -7,6 +7,7 @@ from flask import jsonify, request, send_from_directory
 from flask_smorest import Api, Blueprint
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
@@ -76,6 +77,16 @@ def create_api(app, title, description):
         return error_response(500, "internal error; it has been logged")
 
     return api
+
+
+def behind_proxies(app, hops):
+    """Trust the X-Forwarded-For/-Proto/-Host of `hops` reverse proxies (TLS terminators) in front.
+
+    Without it, behind a proxy every client has the proxy's address, so one client's rate limit is the
+    whole county's, and the dashboard's same-origin check and secure cookie see plain http.
+    """
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def health_routes(app, checks):

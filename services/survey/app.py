@@ -10,7 +10,7 @@ from shared.keys import KeyRing
 from services.survey.outbox import Outbox
 from services.survey.store import SurveyStore
 from shared import config as config_module
-from shared.web import RateLimiter, create_api, error_response, health_routes
+from shared.web import RateLimiter, behind_proxies, create_api, error_response, health_routes
 
 log = logging.getLogger(__name__)
 PUBLIC_PREFIXES = ("/api/v1/responses", "/s/")
@@ -36,6 +36,7 @@ class SurveyServices:
 def create_app(config=None, background=True):
     config = config or config_module.load()
     app = Flask(__name__)
+    behind_proxies(app, config.proxy_hops)
     api = create_api(app, "Manyi survey service",
                      "Keys, departments, enterprises, surveys, invitations and answers (DESIGN §3–4).")
     store = SurveyStore(config)

@@ -1,0 +1,35 @@
+"""Behind a TLS proxy (MANYI_PROXY_HOPS): clients are told apart by X-Forwarded-For, and only then."""
+from dataclasses import replace
+
+import pytest
+
+from services.survey import create_app
+
+
+def answer(client, forwarded_for):
+    return client.post("/api/v1/responses", json={"token": "no-such-token", "answers": {}},
+                       headers={"X-Forwarded-For": forwarded_for}).status_code
+
+
+@pytest.fixture
+def limited(config):
+    apps = []
+
+    def make(hops):
+        app = create_app(replace(config, rate_limit=2, proxy_hops=hops), background=False)
+        apps.append(app)
+        return app.test_client()
+    yield make
+    for app in apps:
+        app.extensions["manyi"].outbox.stop()
+
+
+def test_behind_one_proxy_each_client_has_its_own_rate_limit(limited):
+    client = limited(1)
+    assert [answer(client, "203.0.113.7") for _ in range(3)] == [404, 404, 429]
+    assert answer(client, "198.51.100.9") == 404  # another enterprise behind the same proxy
+
+
+def test_without_proxies_a_forged_header_does_not_escape_the_limit(limited):
+    client = limited(0)
+    assert [answer(client, f"203.0.113.{i}") for i in range(3)] == [404, 404, 429]
