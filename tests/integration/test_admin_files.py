@@ -258,6 +258,15 @@ def test_tracking_lists_who_opened_and_answered_and_the_rates(app, api, config, 
                                      headers={"Authorization": f"Bearer {admin}"})
     names = [r[0] for r in load_workbook(io.BytesIO(reminder.data)).active.iter_rows(min_row=2, values_only=True)]
     assert sorted(names) == sorted(ents[i]["name"] for i in (1, 2, 3))
+
+    # A changed questionnaire is a new version: whoever answered the old one is not reminded again.
+    survey = ok(api("GET", f"/api/v1/surveys/{survey_id}", admin), 200)
+    v2 = ok(api("PUT", f"/api/v1/surveys/{survey_id}", admin,
+                {k: survey[k] for k in ("code", "title", "period", "scale", "questions")}), 201)
+    ok(api("POST", f"/api/v1/surveys/{v2['id']}/open", admin, {}), 200)
+    ok(api("POST", f"/api/v1/surveys/{v2['id']}/invitations", admin, {"enterprises": codes}), 201)
+    v2_rows = ok(api("GET", f"/api/v1/surveys/{v2['id']}/invitations?status=unanswered", admin), 200)["invitations"]
+    assert sorted(r["enterprise"] for r in v2_rows) == sorted(codes[i] for i in (1, 2, 3))
     plain = app.test_client().get(f"/api/v1/surveys/{survey_id}/invitations.xlsx",
                                   query_string={"status": "unanswered", "township": "石桥镇", "qr": "false"},
                                   headers={"Authorization": f"Bearer {admin}"})

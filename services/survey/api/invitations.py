@@ -30,11 +30,26 @@ def survey_or_404(survey_id):
     return doc
 
 
+def answered_by_token(invitations, responses):
+    """{token: answered at} over this version's invitations. An enterprise answers a survey once, whichever
+    version it answered: an answer through an earlier version's link counts for its links here too."""
+    tokens_by_enterprise = {}
+    for inv in invitations:
+        tokens_by_enterprise.setdefault(inv["enterprise"], []).append(inv["_id"])
+    answered = {}
+    for r in responses:
+        mine = tokens_by_enterprise.get(r["enterprise"], [])
+        for token in [r["token"]] if r["token"] in mine else mine:
+            answered[token] = r["created_at"]
+    return answered
+
+
 def rows_of(survey_id, status="all", township=None):
     store = services().store
+    survey = survey_or_404(survey_id)
     invitations = list(store.invitations.find({"survey_id": survey_id}))
-    answered = {r["token"]: r["created_at"] for r in store.responses.find({"survey_id": survey_id},
-                                                                          {"token": 1, "created_at": 1})}
+    answered = answered_by_token(invitations, store.responses.find(
+        {"survey_code": survey["code"]}, {"token": 1, "enterprise": 1, "created_at": 1}))
     opened = {e["token"]: e["at"] for e in store.invitation_events.find({"survey_id": survey_id, "kind": "opened"})}
     # The county's whole list in one read: a $in of 10,000 codes takes a minute on the embedded server,
     # the full read a tenth of a second, and a county has tens of thousands of enterprises at most.
