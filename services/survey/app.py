@@ -26,7 +26,8 @@ class SurveyServices:
     indexes_ready: bool = False
 
     def ensure_indexes(self):
-        # Single use rests on unique indexes: no request is served before they exist.
+        # Unique indexes (key digests, survey versions, …) back rules that are never read-then-write:
+        # no request is served before they exist.
         if not self.indexes_ready:
             self.store.ensure_indexes()
             ensure_admin_key(self.store, self.config)
@@ -56,19 +57,14 @@ def create_app(config=None, background=True):
                 return error_response(503, "database unavailable; try again shortly")
         return None
 
-    from services.survey.api import departments, enterprises, keys, respondent, responses, surveys
-    for module in (keys, departments, enterprises, surveys, responses):
-        api.register_blueprint(module.blp)
-    app.register_blueprint(respondent.page)
     from services.survey import ledger
-    from services.survey.api import demands, visit_page, visits
-    for module in (visits, demands):
+    from services.survey.api import (demands, departments, enterprises, invitations, keys, respondent, responses,
+                                     survey_import, surveys, visit_page, visits)
+    for module in (keys, departments, enterprises, surveys, survey_import, invitations, responses, visits, demands):
         api.register_blueprint(module.blp)
-    app.register_blueprint(visit_page.page)
+    for page in (respondent.page, visit_page.page):  # the pages phones open (not in the OpenAPI document)
+        app.register_blueprint(page)
     services.outbox.add_duty(config.overdue_sweep_seconds, lambda: ledger.sweep_overdue(services))
-    from services.survey.api import invitations, survey_import
-    for module in (invitations, survey_import):
-        api.register_blueprint(module.blp)
 
     health_routes(app, {"mongodb": store.ping,
                         "rabbitmq": lambda: services.outbox.publisher().ping() or _raise("broker unreachable")})
@@ -79,7 +75,3 @@ def create_app(config=None, background=True):
 
 def _raise(message):
     raise ConnectionError(message)
-
-
-def services_of(app):
-    return app.extensions["manyi"]
