@@ -31,13 +31,10 @@ def create_app(config=None):
                                               sessions)
     from gateway import api as indices_api
     from gateway import dashboard, reports, segments, trends
-    api.register_blueprint(indices_api.blp)
-    api.register_blueprint(segments.blp)
-    api.register_blueprint(trends.blp)
-    api.register_blueprint(reports.blp)
-    app.register_blueprint(dashboard.page)
     from gateway import demands as demand_stats
-    api.register_blueprint(demand_stats.blp)
+    for module in (indices_api, segments, trends, demand_stats, reports):
+        api.register_blueprint(module.blp)
+    app.register_blueprint(dashboard.page)
     app.extensions["manyi"].report_sheets.append(demand_stats.demand_sheet)
     health_routes(app, {"mongodb": figures.ping})
     app.after_request(revalidate_json)
