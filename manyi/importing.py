@@ -4,7 +4,7 @@ import json
 import sys
 from pathlib import Path
 
-from services.survey import enterprise_import
+from services.survey.enterprises import importing as enterprise_import
 from services.survey.store import SurveyStore
 from shared.domain import utcnow
 

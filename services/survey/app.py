@@ -1,11 +1,12 @@
 """App factory of the survey service: wires the store, keys, outbox and blueprints."""
+import importlib
 import logging
 from dataclasses import dataclass
 
 from flask import Flask, request
 from pymongo.errors import PyMongoError
 
-from services.survey.auth import ensure_admin_key
+from services.survey.keys.store import ensure_admin_key
 from shared.keys import KeyRing
 from services.survey.outbox import Outbox
 from services.survey.store import SurveyStore
@@ -14,6 +15,9 @@ from shared.web import RateLimiter, behind_proxies, create_api, error_response, 
 
 log = logging.getLogger(__name__)
 PUBLIC_PREFIXES = ("/api/v1/responses", "/s/")
+# One package per feature; each api module holds its blueprint.
+BLUEPRINT_MODULES = ("keys.api", "departments.api", "enterprises.api", "surveys.api", "surveys.xlsform_api",
+                     "invitations.api", "answers.api", "visits.api", "demands.api")
 
 
 @dataclass
@@ -57,11 +61,11 @@ def create_app(config=None, background=True):
                 return error_response(503, "database unavailable; try again shortly")
         return None
 
-    from services.survey import ledger
-    from services.survey.api import (demands, departments, enterprises, invitations, keys, respondent, responses,
-                                     survey_import, surveys, visit_page, visits)
-    for module in (keys, departments, enterprises, surveys, survey_import, invitations, responses, visits, demands):
-        api.register_blueprint(module.blp)
+    from services.survey.answers import page as respondent
+    from services.survey.demands import ledger
+    from services.survey.visits import page as visit_page
+    for module in BLUEPRINT_MODULES:
+        api.register_blueprint(importlib.import_module(f"services.survey.{module}").blp)
     for page in (respondent.page, visit_page.page):  # the pages phones open (not in the OpenAPI document)
         app.register_blueprint(page)
     services.outbox.add_duty(config.overdue_sweep_seconds, lambda: ledger.sweep_overdue(services))

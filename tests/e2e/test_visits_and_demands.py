@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 from openpyxl import load_workbook
 
-from services.survey.demands import bad_rating_deadline
+from services.survey.demands.rules import bad_rating_deadline
 from shared.domain import period_of, utcnow
 from tests.api import HttpApi, ok
 from tests.e2e.conftest import screenshot

@@ -10,7 +10,8 @@ from gateway.app import create_app as create_gateway
 from services.scoring.consumer import Consumer
 from services.scoring.health import Health
 from services.scoring.repository import ScoresStore
-from services.survey import create_app, ledger
+from services.survey import create_app
+from services.survey.demands import ledger
 from shared import amqp, messages
 from shared.domain import period_of, utcnow
 from tests.api import FlaskApi, ok

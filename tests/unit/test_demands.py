@@ -3,7 +3,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from services.survey import demands as rules
+from services.survey.demands import rules
 from shared import messages
 from shared.domain import SHANGHAI
 

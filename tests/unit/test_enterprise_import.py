@@ -5,7 +5,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from services.survey.enterprise_import import ImportRefused, parse, template
+from services.survey.enterprises.importing import ImportRefused, parse, template
 from tests.factories import uscc, xlsx
 
 ZH_HEADER = ["统一社会信用代码", "企业名称", "企业规模", "所有制", "内外资", "乡镇", "行业"]

@@ -1,7 +1,7 @@
 """The no-JavaScript form: form fields → the answers dict that answers.accept takes (pure)."""
 from werkzeug.datastructures import MultiDict
 
-from services.survey.form_post import answers_from_form, condition_text
+from services.survey.answers.form_post import answers_from_form, condition_text
 
 QUESTIONS = [
     {"id": "q1", "type": "rating5", "text": "a", "department": "d"},

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from services.survey import forms
+from services.survey.surveys import rules as forms
 
 # The DESIGN §3 example survey, as SurveyDefinitionSchema loads it (defaults filled in).
 SURVEY = [

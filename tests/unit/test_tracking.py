@@ -1,7 +1,7 @@
 """Invitation tracking (pure): one line per enterprise, the status filter, response rates by hand."""
 from datetime import datetime, timedelta, timezone
 
-from services.survey.tracking import invitation_rows, matches, progress
+from services.survey.invitations.tracking import invitation_rows, matches, progress
 
 T0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
 

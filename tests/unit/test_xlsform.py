@@ -4,7 +4,7 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from services.survey.xlsform import XLSFormRefused, definition_of, is_nps_constraint, parse
+from services.survey.surveys.xlsform import XLSFormRefused, definition_of, is_nps_constraint, parse
 
 HEADER = ("type", "name", "label", "required", "relevant", "constraint", "department", "indicator", "weight")
 HCP5 = [("hcp5", str(n), label) for n, label in ((5, "非常满意"), (4, "满意"), (3, "基本满意"), (2, "不满意"), (1, "非常不满意"))]

@@ -11,7 +11,7 @@ import uuid
 
 from pymongo.errors import BulkWriteError
 
-from services.survey import demands as rules
+from services.survey.demands import rules
 from shared import messages, mongo
 from shared.demand_figures import is_overdue
 from shared.domain import utcnow

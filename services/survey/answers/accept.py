@@ -9,8 +9,9 @@ import json
 
 from pymongo.errors import DuplicateKeyError
 
-from services.survey import forms, ledger
-from services.survey.demands import Terms
+from services.survey.demands import ledger
+from services.survey.surveys import rules as forms
+from services.survey.demands.rules import Terms
 from shared import messages, mongo
 from shared.domain import utcnow
 

@@ -2,8 +2,8 @@
 from flask import Response
 from flask_smorest import Blueprint, abort
 
-from services.survey import printing, tracking
-from services.survey.api import services
+from services.survey.invitations import printing, tracking
+from services.survey.web import services
 from services.survey.schemas import (InvitationFilterSchema, InvitationSheetSchema, InvitationStatusListSchema,
                                      ProgressSchema)
 from shared.keys import require

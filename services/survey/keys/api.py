@@ -1,7 +1,7 @@
 from flask_smorest import Blueprint, abort
 
-from services.survey.api import services
-from services.survey.auth import create_key
+from services.survey.web import services
+from services.survey.keys.store import create_key
 from shared.keys import require
 from services.survey.schemas import KeyCreatedSchema, KeyCreateSchema
 

@@ -8,12 +8,12 @@ import io
 from flask import g, send_file
 from flask_smorest import Blueprint, abort
 
-from services.survey import demands as rules
-from services.survey import ledger
-from services.survey.api import services
-from services.survey.demand_schemas import (AssignSchema, CallbackSchema, DemandListSchema, DemandQuerySchema,
+from services.survey.demands import rules
+from services.survey.demands import ledger
+from services.survey.web import services
+from services.survey.demands.schemas import (AssignSchema, CallbackSchema, DemandListSchema, DemandQuerySchema,
                                             DemandSchema, ProgressNoteSchema, ResolveSchema)
-from services.survey.ledger_sheet import ledger_workbook
+from services.survey.demands.sheet import ledger_workbook
 from shared.demand_figures import is_overdue
 from shared.domain import utcnow
 from shared.keys import require

@@ -1,8 +1,8 @@
 """`POST /api/v1/responses`: an enterprise's answers (no key: the personal token is the credential)."""
 from flask_smorest import Blueprint, abort
 
-from services.survey.answers import Rejected, accept
-from services.survey.api import services
+from services.survey.answers.accept import Rejected, accept
+from services.survey.web import services
 from services.survey.schemas import ResponseAcceptedSchema, ResponseBodySchema
 
 blp = Blueprint("responses", __name__, url_prefix="/api/v1", description="Answers (no key: the token)")

@@ -2,10 +2,11 @@
 from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError
 
-from services.survey import forms, xlsform
-from services.survey.api import services
-from services.survey.api.surveys import insert_version, summary
-from services.survey.api.uploads import accepts_upload
+from services.survey.surveys import rules as forms
+from services.survey.surveys import xlsform
+from services.survey.web import services
+from services.survey.surveys.api import insert_version, summary
+from services.survey.web import accepts_upload
 from services.survey.schemas import SurveyCreatedSchema, SurveyDefinitionSchema, UploadSchema
 from shared.keys import require
 

@@ -1,7 +1,7 @@
 from flask_smorest import Blueprint, abort
 from pymongo.errors import DuplicateKeyError
 
-from services.survey.api import services
+from services.survey.web import services
 from shared.keys import require
 from services.survey.schemas import DepartmentListSchema, DepartmentSchema
 from shared import messages

@@ -12,11 +12,11 @@ from flask import g
 from flask_smorest import Blueprint, abort
 from pymongo.errors import DuplicateKeyError
 
-from services.survey import demands as rules
-from services.survey import ledger
-from services.survey.answers import SNAPSHOT
-from services.survey.api import services
-from services.survey.demand_schemas import VisitAcceptedSchema, VisitSchema
+from services.survey.demands import rules
+from services.survey.demands import ledger
+from services.survey.answers.accept import SNAPSHOT
+from services.survey.web import services
+from services.survey.demands.schemas import VisitAcceptedSchema, VisitSchema
 from shared import messages, mongo
 from shared.domain import VISIT_INDICATOR, linear_points, period_of, utcnow
 from shared.keys import require

@@ -5,10 +5,10 @@ from datetime import timedelta
 from flask_smorest import Blueprint, abort
 from pymongo.errors import DuplicateKeyError
 
-from services.survey import forms
-from services.survey.answers import response_id_of
-from services.survey.api.uploads import LIST_LIMIT, body_limit
-from services.survey.api import services
+from services.survey.surveys import rules as forms
+from services.survey.answers.accept import response_id_of
+from services.survey.web import LIST_LIMIT, body_limit
+from services.survey.web import services
 from shared.keys import require
 from services.survey.schemas import (InvitationListSchema, InvitationRequestSchema, SurveyCreatedSchema,
                                      SurveyDefinitionSchema, SurveyListSchema, SurveySchema)

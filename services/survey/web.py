@@ -1,10 +1,15 @@
-"""Bodies larger than the 64 KiB the public JSON endpoints allow, for the admin endpoints that need them."""
+"""Web helpers of the survey service: its wiring for views, and bodies larger than the 64 KiB the public
+JSON endpoints allow, for the admin endpoints that need them."""
 import functools
 
-from flask import request
+from flask import current_app, request
 
 UPLOAD_LIMIT = 20 * 1024 * 1024  # enterprise lists and XLSForm workbooks
 LIST_LIMIT = 1024 * 1024  # a county-wide list of 统一社会信用代码 (20,000 codes ≈ 440 KB of JSON)
+
+
+def services():
+    return current_app.extensions["manyi"]
 
 
 def body_limit(limit):

@@ -8,9 +8,9 @@ from flask import Blueprint, render_template, request, url_for
 from pymongo.errors import DuplicateKeyError
 from werkzeug.datastructures import MultiDict
 
-from services.survey.answers import Rejected, accept, response_id_of
-from services.survey.api import services
-from services.survey.form_post import answers_from_form, condition_text
+from services.survey.answers.accept import Rejected, accept, response_id_of
+from services.survey.web import services
+from services.survey.answers.form_post import answers_from_form, condition_text
 from shared.domain import LEVEL_NAMES, SHANGHAI, utcnow
 
 page = Blueprint("respondent", __name__)

@@ -1,8 +1,8 @@
 """The no-JavaScript path of the respondent's page: a plain form POST turned into the answers dict that
-`services.survey.answers.accept` takes, so both paths share one acceptance function. Pure, no I/O."""
+`services.survey.answers.accept.accept` takes, so both paths share one acceptance function. Pure, no I/O."""
 import re
 
-from services.survey import forms
+from services.survey.surveys import rules as forms
 
 WHOLE_NUMBER = re.compile(r"-?\d{1,6}")
 

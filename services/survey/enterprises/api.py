@@ -1,9 +1,9 @@
 from flask import Response
 from flask_smorest import Blueprint, abort
 
-from services.survey import enterprise_import
-from services.survey.api import services
-from services.survey.api.uploads import accepts_upload
+from services.survey.enterprises import importing as enterprise_import
+from services.survey.web import services
+from services.survey.web import accepts_upload
 from shared.keys import require
 from services.survey.schemas import EnterpriseListSchema, EnterpriseSchema, ImportedSchema, UploadSchema
 from shared.domain import utcnow

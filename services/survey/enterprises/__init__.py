@@ -1,0 +1,1 @@
+"""Enterprises (企业): the register and its Excel/CSV import."""

@@ -1,0 +1,1 @@
+"""Invitations: personal links, QR codes, printable sheets and tracking (智能邀评)."""

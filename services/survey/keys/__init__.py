@@ -1,0 +1,1 @@
+"""API keys: creating them (checking them is shared.keys)."""

@@ -1,0 +1,1 @@
+"""Surveys: definitions, versions, the form rules and XLSForm import."""
