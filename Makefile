@@ -1,8 +1,10 @@
-.PHONY: up test bench clean
+.PHONY: up test lint bench clean
 up:
 	@bash scripts/up.sh
 test:
 	@bash scripts/test.sh
+lint:
+	@bash scripts/bootstrap.sh && .venv/bin/ruff check .
 bench:
 	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python bench/ingest.py
 clean:

@@ -1,6 +1,6 @@
 """Domain constants and small pure rules shared by every process (no I/O)."""
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -59,8 +59,7 @@ def period_key(period):
 
 
 def utcnow():
-    from datetime import timezone
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def previous_quarter(period):

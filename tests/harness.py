@@ -166,7 +166,7 @@ class Processes:
 
     def wait_ready(self, timeout=60):
         for url in (self.survey_url, self.gateway_url, self.worker_health_url):
-            poll(lambda: _status(url + "/readyz") == 200, timeout, 0.2, f"{url}/readyz")
+            poll(lambda url=url: _status(url + "/readyz") == 200, timeout, 0.2, f"{url}/readyz")
 
     def stop(self, name, sig=signal.SIGTERM):
         proc = self.procs.get(name)

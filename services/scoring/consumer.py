@@ -66,7 +66,7 @@ class Consumer:
         if valid:
             writes, failed = self.commit(valid)
             self.health.mongo_ok = True
-            for _, (method, props, body) in failed:
+            for _, (_method, props, body) in failed:
                 self.dead_letter(body, props, "could not be applied; see the worker's log")
             ratings = len(writes.ratings) if writes else 0
         self.channel.basic_ack(batch[-1][0].delivery_tag, multiple=True)

@@ -7,7 +7,6 @@ from services.scoring.handlers import demand_ids, plan_batch
 from shared import mongo
 from shared.domain import utcnow
 
-
 RESCORE_SHARD = "rescore"
 
 

@@ -7,10 +7,10 @@ from flask import Flask, request
 from pymongo.errors import PyMongoError
 
 from services.survey.keys.store import ensure_admin_key
-from shared.keys import KeyRing
 from services.survey.outbox import Outbox
 from services.survey.store import SurveyStore
 from shared import config as config_module
+from shared.keys import KeyRing
 from shared.web import RateLimiter, behind_proxies, create_api, error_response, health_routes
 
 log = logging.getLogger(__name__)

@@ -4,8 +4,7 @@ import re
 from flask_smorest.fields import Upload
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
-from shared.domain import (CAPITALS, OWNERSHIPS, PERIOD_RE, QUESTION_TYPES, ROLES, SCALES,
-                           uscc_is_valid)
+from shared.domain import CAPITALS, OWNERSHIPS, PERIOD_RE, QUESTION_TYPES, ROLES, SCALES, uscc_is_valid
 
 
 class FullMatch(validate.Regexp):

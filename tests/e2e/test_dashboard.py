@@ -25,7 +25,7 @@ Q2, Q3 = PERIODS
 def county(system):
     config, _, api, gw = system
     seed(config, api)
-    return {p: poll(lambda: settled(gw, config.admin_key, p), 30, 0.3, f"{p} settled") for p in PERIODS}
+    return {p: poll(lambda p=p: settled(gw, config.admin_key, p), 30, 0.3, f"{p} settled") for p in PERIODS}
 
 
 def settled(gw, key, period):

@@ -74,7 +74,7 @@ def county(system):
     ents, answers, surveys = seed(config, api)
     want = {p: sum(1 for a in answers[p].values() if "q1" in a) for p in PERIODS}
     for p in PERIODS:
-        poll(lambda: next(d for d in gw("GET", f"/api/v1/indices?period={p}", config.admin_key).json["departments"]
+        poll(lambda p=p: next(d for d in gw("GET", f"/api/v1/indices?period={p}", config.admin_key).json["departments"]
                           if d["code"] == "g1")["n"] == want[p], 30, 0.2, f"every answer of {p} in the gateway")
     return ents, answers, surveys
 

@@ -6,12 +6,12 @@ implementation of DESIGN §5 (statistics + scipy's t), independent of shared/sco
 import json
 import math
 import statistics
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from shared import mongo
 from scipy.stats import t as student_t
 
+from shared import mongo
 from tests.api import close, ok
 from tests.factories import enterprise
 from tests.harness import poll
@@ -266,7 +266,7 @@ def test_expired_links_and_closed_surveys_answer_410(system):
     ent = enterprise()
     survey = one_question_survey(api, admin, "short", [ent])
     q = ONE_QUESTION
-    expires = (datetime.now(timezone.utc) + timedelta(seconds=1)).isoformat()
+    expires = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
     token = ok(api("POST", f"/api/v1/surveys/{survey['id']}/invitations", admin,
                    {"enterprises": [ent["code"]], "expires_at": expires}), 201)["invitations"][0]["token"]
     assert api("POST", "/api/v1/responses", body={"token": token, "answers": {"q1": 5}}).status == 410  # draft

@@ -150,7 +150,7 @@ def test_competing_workers_keep_their_own_shards_and_sum_to_the_recomputation(co
             assert sum(c["swp"] for c in cells) == pytest.approx(sum((lv - 1) * 25.0 for lv in levels))
         assert check(config) == 0
     finally:
-        for _, consumer, thread in workers:
+        for _, consumer, _thread in workers:
             consumer.stopping = True
-        for _, consumer, thread in workers:
+        for _, _consumer, thread in workers:
             thread.join(10)

@@ -1,5 +1,5 @@
 """Demand figures, against values computed by hand."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -7,7 +7,7 @@ from services.scoring.handlers import plan_batch
 from shared import demand_figures as f
 from shared import messages
 
-T0 = datetime(2026, 10, 5, 2, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 10, 5, 2, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=20)
 
 

@@ -1,5 +1,5 @@
 """The demand ledger's rules: every legal and illegal transition, deadlines over holidays, events."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -7,7 +7,7 @@ from services.survey.demands import rules
 from shared import messages
 from shared.domain import SHANGHAI
 
-AT = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Shanghai
+AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
 ADMIN = {"role": "admin", "name": "营商办"}
 DEPT = {"role": "department", "name": "市场监管局", "department": "market"}
 TERMS = rules.Terms(ordinary_days=7, major_days=30, bad_rating_workdays=15)
@@ -114,7 +114,7 @@ def test_working_days_respect_the_spring_festival_and_make_up_saturdays():
 
 def test_bad_rating_deadline_is_the_end_of_the_15th_working_day_in_shanghai():
     # 2026-02-12 20:00 UTC is already Friday 13 Feb 04:00 in Shanghai: the count starts from the 13th.
-    opened = datetime(2026, 2, 12, 20, 0, tzinfo=timezone.utc)
+    opened = datetime(2026, 2, 12, 20, 0, tzinfo=UTC)
     deadline = rules.bad_rating_deadline(opened, 15)
     assert deadline == datetime(2026, 3, 12, 23, 59, 59, 999000, tzinfo=SHANGHAI)
     # an ordinary week: opened Monday 2 March → 15 working days → Monday 23 March
@@ -126,7 +126,7 @@ def test_years_beyond_the_calendar_fall_back_to_monday_to_friday():
 
 
 def test_a_bad_rating_demand_opens_assigned_with_the_working_day_deadline():
-    opened = datetime(2026, 2, 12, 20, 0, tzinfo=timezone.utc)
+    opened = datetime(2026, 2, 12, 20, 0, tzinfo=UTC)
     demand = rules.new_bad_rating("b1", "tax", rules.bad_rating_text(2, "纳税服务", "退税慢"), opened,
                                   {"role": "system"}, ENT, {"kind": "response", "id": "r1"}, TERMS)
     assert demand["category"] == "bad_rating" and demand["status"] == "assigned"

@@ -1,7 +1,7 @@
 """The report workbook builder (gateway/reports.py): numbers stay numbers, titles stay legal; the
 诉求办理 sheet (gateway/demands.py) against figures computed by hand."""
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from openpyxl import load_workbook
 
@@ -30,7 +30,7 @@ def test_sheet_titles_obey_excel_limits_and_stay_unique():
     assert len(first) == 31 and len(second) == 31 and first != second and second.endswith("~2")
 
 
-T0 = datetime(2026, 10, 5, 2, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 10, 5, 2, 0, tzinfo=UTC)
 H, D = timedelta(hours=1), timedelta(days=1)
 
 

@@ -5,15 +5,25 @@ Expected figures are literals with the arithmetic in a comment; points are linea
 """
 import math
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from services.scoring.handlers import plan_batch
 from shared import messages
 from shared.domain import points_for
-from shared.scoring import (cells_from_ratings, merge_shards, competition_ranks, department_index, enterprise_scores,
-                            indicator_indices, is_laggard, mean_sd_ci, nps, rank_departments)
+from shared.scoring import (
+    cells_from_ratings,
+    competition_ranks,
+    department_index,
+    enterprise_scores,
+    indicator_indices,
+    is_laggard,
+    mean_sd_ci,
+    merge_shards,
+    nps,
+    rank_departments,
+)
 
 # Student t(0.975, df). df=4 from a t table; df=2 has the closed form (2p − 1) / √(2p(1 − p)) with
 # p = 0.975: 0.95 / √0.04875 = 4.302652729749464 (a value 4.302652729911275 seen in some tables is
@@ -401,7 +411,7 @@ def random_messages(rng):
                 for i in range(6)}
     scale = rng.choice([None, {"1": 0, "2": 30, "3": 60, "4": 80, "5": 100}])
     events, flat = [], []
-    occurred = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    occurred = datetime(2026, 11, 1, tzinfo=UTC)
     for m in range(rng.randint(20, 60)):
         enterprise = rng.choice(sorted(segments))
         channel = rng.choice(["survey", "visit"])
@@ -468,7 +478,7 @@ def test_incremental_cells_in_any_order_equal_recomputation(seed):
     # and the figures derived from the shards, as the gateway reads them, agree with a recomputation
     for period in ("2026Q3", "2026Q4"):
         for department in ("market", "land", "tax"):
-            pick = lambda cs: [c for c in cs if c["period"] == period and c["department"] == department]  # noqa: E731
+            pick = lambda cs, period=period, department=department: [c for c in cs if c["period"] == period and c["department"] == department]  # noqa: E731
             a = department_index(pick(shards.values()), min_n=2)
             b = department_index(pick(expected.values()), min_n=2)
             assert a["n"] == b["n"] and a["suppressed"] == b["suppressed"]

@@ -8,8 +8,17 @@ import math
 import pytest
 
 from shared.domain import previous_quarter, quarter_range
-from shared.scoring import (cells_from_ratings, equal_treatment_gap, index_figures, is_significant,
-                            period_change, segment_indices, trend, welch_df, welch_interval)
+from shared.scoring import (
+    cells_from_ratings,
+    equal_treatment_gap,
+    index_figures,
+    is_significant,
+    period_change,
+    segment_indices,
+    trend,
+    welch_df,
+    welch_interval,
+)
 
 T_975_DF4 = 2.7764451051977987  # Student t(0.975, 4), from a t table
 LINEAR = {1: 0.0, 2: 25.0, 3: 50.0, 4: 75.0, 5: 100.0}

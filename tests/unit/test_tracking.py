@@ -1,9 +1,9 @@
 """Invitation tracking (pure): one line per enterprise, the status filter, response rates by hand."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from services.survey.invitations.tracking import invitation_rows, matches, progress
 
-T0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 10, 1, tzinfo=UTC)
 
 
 def inv(token, code, days):

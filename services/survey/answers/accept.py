@@ -10,8 +10,8 @@ import json
 from pymongo.errors import DuplicateKeyError
 
 from services.survey.demands import ledger
-from services.survey.surveys import rules as forms
 from services.survey.demands.rules import Terms
+from services.survey.surveys import rules as forms
 from shared import messages, mongo
 from shared.domain import utcnow
 

@@ -2,8 +2,8 @@
 from flask_smorest import Blueprint, abort
 
 from services.survey.answers.accept import Rejected, accept
-from services.survey.web import services
 from services.survey.schemas import ResponseAcceptedSchema, ResponseBodySchema
+from services.survey.web import services
 
 blp = Blueprint("responses", __name__, url_prefix="/api/v1", description="Answers (no key: the token)")
 

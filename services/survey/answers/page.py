@@ -9,8 +9,8 @@ from pymongo.errors import DuplicateKeyError
 from werkzeug.datastructures import MultiDict
 
 from services.survey.answers.accept import Rejected, accept, response_id_of
-from services.survey.web import services
 from services.survey.answers.form_post import answers_from_form, condition_text
+from services.survey.web import services
 from shared.domain import LEVEL_NAMES, SHANGHAI, utcnow
 
 page = Blueprint("respondent", __name__)

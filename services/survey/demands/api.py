@@ -8,12 +8,18 @@ import io
 from flask import g, send_file
 from flask_smorest import Blueprint, abort
 
-from services.survey.demands import rules
-from services.survey.demands import ledger
-from services.survey.web import services
-from services.survey.demands.schemas import (AssignSchema, CallbackSchema, DemandListSchema, DemandQuerySchema,
-                                            DemandSchema, ProgressNoteSchema, ResolveSchema)
+from services.survey.demands import ledger, rules
+from services.survey.demands.schemas import (
+    AssignSchema,
+    CallbackSchema,
+    DemandListSchema,
+    DemandQuerySchema,
+    DemandSchema,
+    ProgressNoteSchema,
+    ResolveSchema,
+)
 from services.survey.demands.sheet import ledger_workbook
+from services.survey.web import services
 from shared.demand_figures import is_overdue
 from shared.domain import utcnow
 from shared.keys import require

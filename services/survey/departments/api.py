@@ -1,11 +1,11 @@
 from flask_smorest import Blueprint, abort
 from pymongo.errors import DuplicateKeyError
 
-from services.survey.web import services
-from shared.keys import require
 from services.survey.schemas import DepartmentListSchema, DepartmentSchema
+from services.survey.web import services
 from shared import messages
 from shared.domain import utcnow
+from shared.keys import require
 
 blp = Blueprint("departments", __name__, url_prefix="/api/v1", description="Departments (责任单位)")
 

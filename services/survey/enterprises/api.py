@@ -2,11 +2,10 @@ from flask import Response
 from flask_smorest import Blueprint, abort
 
 from services.survey.enterprises import importing as enterprise_import
-from services.survey.web import services
-from services.survey.web import accepts_upload
-from shared.keys import require
 from services.survey.schemas import EnterpriseListSchema, EnterpriseSchema, ImportedSchema, UploadSchema
+from services.survey.web import accepts_upload, services
 from shared.domain import utcnow
+from shared.keys import require
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -42,7 +42,7 @@ def read_table(filename, content):
         try:
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-            raise ImportRefused("not a readable .xlsx workbook", {"file": ["无法读取该 Excel 文件", repr(exc)[:200]]})
+            raise ImportRefused("not a readable .xlsx workbook", {"file": ["无法读取该 Excel 文件", repr(exc)[:200]]}) from exc
         rows = [[_cell(v) for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
         book.close()
         return rows

@@ -3,9 +3,13 @@ from flask import Response
 from flask_smorest import Blueprint, abort
 
 from services.survey.invitations import printing, tracking
+from services.survey.schemas import (
+    InvitationFilterSchema,
+    InvitationSheetSchema,
+    InvitationStatusListSchema,
+    ProgressSchema,
+)
 from services.survey.web import services
-from services.survey.schemas import (InvitationFilterSchema, InvitationSheetSchema, InvitationStatusListSchema,
-                                     ProgressSchema)
 from shared.keys import require
 
 blp = Blueprint("invitations", __name__, url_prefix="/api/v1", description="Invitation QR codes and tracking (智能邀评)")

@@ -1,9 +1,9 @@
 from flask_smorest import Blueprint, abort
 
-from services.survey.web import services
 from services.survey.keys.store import create_key
-from shared.keys import require
 from services.survey.schemas import KeyCreatedSchema, KeyCreateSchema
+from services.survey.web import services
+from shared.keys import require
 
 blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys (admin)")
 

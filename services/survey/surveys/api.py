@@ -5,14 +5,19 @@ from datetime import timedelta
 from flask_smorest import Blueprint, abort
 from pymongo.errors import DuplicateKeyError
 
-from services.survey.surveys import rules as forms
 from services.survey.answers.accept import response_id_of
-from services.survey.web import LIST_LIMIT, body_limit
-from services.survey.web import services
-from shared.keys import require
-from services.survey.schemas import (InvitationListSchema, InvitationRequestSchema, SurveyCreatedSchema,
-                                     SurveyDefinitionSchema, SurveyListSchema, SurveySchema)
+from services.survey.schemas import (
+    InvitationListSchema,
+    InvitationRequestSchema,
+    SurveyCreatedSchema,
+    SurveyDefinitionSchema,
+    SurveyListSchema,
+    SurveySchema,
+)
+from services.survey.surveys import rules as forms
+from services.survey.web import LIST_LIMIT, body_limit, services
 from shared.domain import utcnow
+from shared.keys import require
 from shared.mongo import find_in
 
 blp = Blueprint("surveys", __name__, url_prefix="/api/v1", description="Surveys and invitations")

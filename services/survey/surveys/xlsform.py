@@ -42,7 +42,7 @@ def parse(content):
     try:
         form = parse_file_to_json(None, file_object=io.BytesIO(content), warnings=[])
     except PyXFormError as exc:
-        raise XLSFormRefused("not a valid XLSForm", {"file": [f"不是有效的 XLSForm：{exc}", str(exc)]})
+        raise XLSFormRefused("not a valid XLSForm", {"file": [f"不是有效的 XLSForm：{exc}", str(exc)]}) from exc
     return form, rows_of(content)
 
 
@@ -157,7 +157,7 @@ def question_of(element, earlier):
         try:
             q["weight"] = float(element["weight"])
         except ValueError:
-            raise Unmappable(f"权重“{element['weight']}”不是数字", f"weight {element['weight']!r} is not a number")
+            raise Unmappable(f"权重“{element['weight']}”不是数字", f"weight {element['weight']!r} is not a number") from None
     if q["type"] == "rating5" and not q.get("department"):
         raise Unmappable("好差评题（select_one hcp5）必须填写 department 列", "a rating5 question needs the department column")
     if bind.get("relevant"):

@@ -2,12 +2,11 @@
 from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError
 
+from services.survey.schemas import SurveyCreatedSchema, SurveyDefinitionSchema, UploadSchema
 from services.survey.surveys import rules as forms
 from services.survey.surveys import xlsform
-from services.survey.web import services
 from services.survey.surveys.api import insert_version, summary
-from services.survey.web import accepts_upload
-from services.survey.schemas import SurveyCreatedSchema, SurveyDefinitionSchema, UploadSchema
+from services.survey.web import accepts_upload, services
 from shared.keys import require
 
 blp = Blueprint("survey_import", __name__, url_prefix="/api/v1", description="XLSForm import of surveys")

@@ -12,11 +12,10 @@ from flask import g
 from flask_smorest import Blueprint, abort
 from pymongo.errors import DuplicateKeyError
 
-from services.survey.demands import rules
-from services.survey.demands import ledger
 from services.survey.answers.accept import SNAPSHOT
-from services.survey.web import services
+from services.survey.demands import ledger, rules
 from services.survey.demands.schemas import VisitAcceptedSchema, VisitSchema
+from services.survey.web import services
 from shared import messages, mongo
 from shared.domain import VISIT_INDICATOR, linear_points, period_of, utcnow
 from shared.keys import require
