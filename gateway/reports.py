@@ -8,15 +8,17 @@ Extra sheets (the demand figures of gateway/demands.py) come in through
 import io
 import re
 from dataclasses import dataclass
+from itertools import chain, repeat
 
 from flask import current_app, send_file
 from flask_smorest import Blueprint, abort
 from openpyxl import Workbook
+from openpyxl.cell import Cell
 from openpyxl.styles import Font, PatternFill
 
 from gateway.api import READERS, figures
 from gateway.labels import ATTRIBUTE_NAMES, VALUE_NAMES
-from shared.domain import PERIOD_RE, SEGMENT_ATTRIBUTES
+from shared.domain import READ_PERIOD_RE, SEGMENT_ATTRIBUTES
 from shared.keys import require
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Ranking report (portal, admin)")
@@ -46,8 +48,9 @@ def ranking_sheet(figs, period):
     entries = sorted(figs.period(period)["departments"],
                      key=lambda e: (e["rank"] is None, e["rank"] or 0, e["code"]))
     rows, marked = [], []
+    changes = figs.changes(period)
     for entry in entries:
-        change = figs.change(period, entry["code"])
+        change = changes[entry["code"]]
         if entry["laggard"]:
             marked.append(len(rows))
         rows.append([entry["rank"], entry["code"], entry["name"], entry["index"], *bounds(entry["ci95"]), entry["n"],
@@ -119,13 +122,19 @@ def build_report(sheets):
         ws.append([header for header, _ in sheet.columns])
         for cell in ws[1]:
             cell.font = Font(bold=True)
+        marked = set(sheet.marked)
         for i, row in enumerate(sheet.rows):
-            ws.append(row)
-            for (_, fmt), cell in zip(sheet.columns, ws[ws.max_row]):
+            # Cells are styled before they are appended: looking the row up again (ws[ws.max_row]) scans
+            # every cell of the sheet, which made the report quadratic in its rows.
+            cells = []
+            for (_, fmt), value in zip(chain(sheet.columns, repeat((None, None))), row):
+                cell = Cell(ws, value=value)
                 if fmt:
                     cell.number_format = fmt
-                if i in sheet.marked:
+                if i in marked:
                     cell.fill = LAGGARD_FILL
+                cells.append(cell)
+            ws.append(cells)
         ws.freeze_panes = "A2"
         for column, (header, _) in zip(ws.columns, sheet.columns):
             ws.column_dimensions[column[0].column_letter].width = max(10, 2 * len(header) + 2)
@@ -146,8 +155,9 @@ def period_report(figs, period, extra_sheets=()):
                              "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
 def report(period):
     """The ranking report of a period as an Excel workbook (Chinese headers, numbers as numbers)."""
-    if not PERIOD_RE.match(period):
-        abort(400, message="period must be a quarter YYYYQn", errors={"period": ["应为季度，如 2026Q4 / a quarter YYYYQn"]})
+    if not READ_PERIOD_RE.match(period):
+        abort(400, message="period must be a quarter YYYYQn or a year YYYY",
+              errors={"period": ["应为季度或年度，如 2026Q4、2026 / a quarter YYYYQn or a year YYYY"]})
     data = period_report(figures(), period, current_app.extensions["manyi"].report_sheets)
     response = send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
                          download_name=f"满意度排名-{period}.xlsx")
