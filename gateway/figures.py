@@ -12,15 +12,15 @@ assigned at commit, never by a clock, so data is shown as soon as it is visible,
 it and whatever its clock says.
 """
 import threading
-import time
 from collections import OrderedDict
+
+from flask import g, has_request_context
 
 from shared import mongo, scoring
 from shared.demand_figures import demand_stats
 from shared.domain import YEAR_RE, period_key, period_range, previous_period, quarters_of, utcnow
 
 CACHED_PERIODS = 32
-VERSION_TTL = 0.5  # seconds: new data shows within this (plus the worker's linger), whatever the clocks
 DEPARTMENTS_VERSION = "*"
 
 
@@ -105,26 +105,21 @@ class Figures:
         self.client = mongo.client(config.mongo_url)
         self.db = self.client[config.scores_db]
         self.keys = self.client[config.survey_db].keys  # read-only, to check API keys
-        self._cache, self._lock, self._versions = OrderedDict(), threading.Lock(), {}
+        self._cache, self._lock = OrderedDict(), threading.Lock()
 
     def ping(self):
         mongo.ping(self.client)
 
     def version(self, period):
         """What the period's figures depend on: every shard's commit counter of it and of the department
-        list. Any commit that changes them changes this tuple; nothing else does. Asked at most every
-        VERSION_TTL seconds per period (this process's monotonic clock), so a burst of reads, or a report
-        reading one period many times, costs one round trip."""
-        now = time.monotonic()
-        with self._lock:
-            known = self._versions.get(period)
-        if known and now - known[0] < VERSION_TTL:
-            return known[1]
-        docs = self.db.versions.find({"period": {"$in": [period, DEPARTMENTS_VERSION]}}, {"version": 1})
-        version = tuple(sorted((d["_id"], d["version"]) for d in docs))
-        with self._lock:
-            self._versions[period] = (now, version)
-        return version
+        list. Any commit that changes them changes this tuple; nothing else does. Asked once per period
+        and request (a report reads one period many times), never cached across requests: gunicorn's
+        workers each hold a cache, and a reader who saw new data in one must not get older from another."""
+        memo = g.setdefault("manyi_versions", {}) if has_request_context() else {}
+        if period not in memo:
+            docs = self.db.versions.find({"period": {"$in": [period, DEPARTMENTS_VERSION]}}, {"version": 1})
+            memo[period] = tuple(sorted((d["_id"], d["version"]) for d in docs))
+        return memo[period]
 
     def figures(self, period):
         """The PeriodFigures of `period`, rebuilt only when its version has moved."""
