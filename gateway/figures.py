@@ -115,11 +115,21 @@ class Figures:
         list. Any commit that changes them changes this tuple; nothing else does. Asked once per period
         and request (a report reads one period many times), never cached across requests: gunicorn's
         workers each hold a cache, and a reader who saw new data in one must not get older from another."""
+        return self.versions([period])[period]
+
+    def versions(self, periods):
+        """{period: version} of several periods in one round trip (a trend reads up to 41)."""
         memo = g.setdefault("manyi_versions", {}) if has_request_context() else {}
-        if period not in memo:
-            docs = self.db.versions.find({"period": {"$in": [period, DEPARTMENTS_VERSION]}}, {"version": 1})
-            memo[period] = tuple(sorted((d["_id"], d["version"]) for d in docs))
-        return memo[period]
+        missing = [p for p in periods if p not in memo]
+        if missing:
+            found = {p: [] for p in missing}
+            shared = []
+            for d in self.db.versions.find({"period": {"$in": [*missing, DEPARTMENTS_VERSION]}},
+                                           {"period": 1, "version": 1}):
+                (shared if d["period"] == DEPARTMENTS_VERSION else found[d["period"]]).append((d["_id"], d["version"]))
+            for p in missing:
+                memo[p] = tuple(sorted(found[p] + shared))
+        return {p: memo[p] for p in periods}
 
     def figures(self, period):
         """The PeriodFigures of `period`, rebuilt only when its version has moved."""
@@ -151,7 +161,7 @@ class Figures:
             self.db.aggregates.find_one({"department": code}, {"_id": 1}) is not None
 
     def periods(self):
-        """Periods with data, oldest first (a year after its quarters), from the small `versions` collection."""
+        """Periods with data, oldest first (a year just before its quarters), from the small `versions` collection."""
         found = {d["period"] for d in self.db.versions.find({}, {"period": 1})} - {DEPARTMENTS_VERSION}
         return sorted(found, key=period_key)
 
@@ -165,6 +175,7 @@ class Figures:
     def trend(self, code, first, last):
         """[{period, n, index, suppressed, change, change_ci95, change_significant}] from `first` to `last`."""
         periods = [previous_period(first), *period_range(first, last)]
+        self.versions(periods)
         by_period = {}
         for p in periods:
             entry = self.figures(p).by_code.get(code)

@@ -57,9 +57,10 @@ def period_of(moment):
 
 
 def period_key(period):
-    """Sort key of a period string; a year sorts after its fourth quarter."""
+    """Sort key of a period string; a year sorts just before its first quarter (so the newest period
+    listed is still the newest quarter)."""
     if YEAR_RE.match(period):
-        return (int(period), 5)
+        return (int(period), 0)
     m = PERIOD_RE.match(period)
     return (int(m.group(1)), int(m.group(2)))
 

@@ -244,7 +244,7 @@ async function showSegments(code, by, tabs, container) {
 async function start() {
   const { periods } = await getJson("/api/v1/periods");
   const picker = document.getElementById("period");
-  // A year (the annual 三挂钩 assessment) is listed just above its quarters; the latest quarter is shown first.
+  // A year (the annual 三挂钩 assessment) is listed just below its quarters; the latest quarter is shown first.
   const label = (p) => (p.length === 4 ? `${p}年（全年）` : `${p.slice(0, 4)}年第${p.slice(5)}季度`);
   picker.replaceChildren(...periods.slice().reverse().map((p) => el("option", { value: p }, label(p))));
   picker.addEventListener("change", () => showPeriod(picker.value));
