@@ -96,13 +96,15 @@ class ScoresStore:
             self.processed.insert_many(writes.processed, ordered=False, session=session)
             if writes.ratings:
                 self.ratings.insert_many(writes.ratings, ordered=False, session=session)
-            if new_voices:
-                self.voices.bulk_write([ReplaceOne({"_id": v["_id"]}, v, upsert=True) for v in new_voices],
-                                       ordered=False, session=session)
+            if new_voices:  # a new voice is inserted (twice as fast as an upsert); a concurrent insert of the
+                # same one is a write conflict or a duplicate key, and either way the batch is retried
+                self.voices.bulk_write([ReplaceOne({"_id": v["_id"]}, v) if v["_id"] in stored else InsertOne(v)
+                                        for v in new_voices], ordered=False, session=session)
             if keys:
-                self.aggregates.bulk_write([ReplaceOne({"_id": aggregate_id(p, d, self.shard)}, updated_aggregate(
-                    shards.get(aggregate_id(p, d, self.shard)), p, d, self.shard, deltas.get((p, d), {}),
-                    writes.tallies.get((p, d))), upsert=True) for p, d in keys], ordered=False, session=session)
+                aggregates = [updated_aggregate(shards.get(aggregate_id(p, d, self.shard)), p, d, self.shard,
+                                                deltas.get((p, d), {}), writes.tallies.get((p, d))) for p, d in keys]
+                self.aggregates.bulk_write([ReplaceOne({"_id": a["_id"]}, a, upsert=True) if a["_id"] in shards
+                                            else InsertOne(a) for a in aggregates], ordered=False, session=session)
             if writes.nps:
                 self.nps.insert_many(writes.nps, ordered=False, session=session)
                 self.apply_nps(writes.nps, session)
