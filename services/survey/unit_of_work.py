@@ -58,12 +58,13 @@ class UnitOfWork:
                 self.publish(collection, record["_id"], record["routing_key"], record["message"])
 
     def write_all(self, session):
-        for collection, records in self.grouped():
-            self.write(collection, records, session)
+        # Updates first: a stale one stops the unit before its events (whose ids follow the version) collide.
         for collection, query, change in self.updates:
             if self.db[collection].update_one(query, change, session=session).matched_count != 1:
                 raise StaleUpdate(f"the {collection} record changed meanwhile; try again",
                                   {"version": pair("记录已被他人修改，请重试", "changed meanwhile; try again")})
+        for collection, records in self.grouped():
+            self.write(collection, records, session)
 
     def grouped(self):
         """The staged inserts as (collection, records) runs, in the order they were added."""
