@@ -178,7 +178,8 @@ def listed_demand(svc):
 
 
 def assign_to(department):
-    return lambda d: rules.assign(d, department, None, utcnow(), rules.actor_of(ADMIN), rules.Terms())
+    terms = rules.Terms.of(fake_services().config)
+    return lambda d: rules.assign(d, department, None, utcnow(), rules.actor_of(ADMIN), terms)
 
 
 def test_a_demand_change_is_stored_with_its_versioned_event(svc):

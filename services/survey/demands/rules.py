@@ -47,9 +47,10 @@ class IllegalTransition(Conflict):
 
 @dataclass(frozen=True)
 class Terms:
-    ordinary_days: int = 7
-    major_days: int = 30
-    bad_rating_workdays: int = 15
+    """How long a demand may take: days after assignment (ordinary, major), working days for a 差评."""
+    ordinary_days: int
+    major_days: int
+    bad_rating_workdays: int
 
     @classmethod
     def of(cls, config):

@@ -10,10 +10,10 @@ from datetime import datetime
 
 from openpyxl import Workbook, load_workbook
 
-from shared.domain import CAPITALS, OWNERSHIPS, SCALES, uscc_check_char, uscc_is_valid, utcnow
+from shared.domain import CAPITALS, OWNERSHIPS, SCALES, SEGMENT_ATTRIBUTES, uscc_check_char, uscc_is_valid, utcnow
 from shared.errors import Invalid
 
-FIELDS = ("code", "name", "scale", "ownership", "capital", "township", "industry")
+FIELDS = ("code", "name", *SEGMENT_ATTRIBUTES)
 CHINESE_HEADERS = {"统一社会信用代码": "code", "企业名称": "name", "企业规模": "scale", "所有制": "ownership",
                    "内外资": "capital", "乡镇": "township", "行业": "industry"}
 HEADER_OF = {v: k for k, v in CHINESE_HEADERS.items()}

@@ -2,8 +2,9 @@
 from pymongo import ReplaceOne
 
 from shared import mongo
+from shared.domain import SEGMENT_ATTRIBUTES
 
-FIELDS = ("name", "scale", "ownership", "capital", "township", "industry")
+FIELDS = ("name", *SEGMENT_ATTRIBUTES)  # besides the code, which is the _id
 BATCH = 1000
 
 
