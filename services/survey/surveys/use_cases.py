@@ -1,5 +1,8 @@
 """Surveys: draft → open → closed, questions frozen once open (a change then makes a new version)."""
-from services.survey.surveys import form
+from marshmallow import ValidationError
+
+from services.survey.surveys import form, xlsform
+from services.survey.surveys.schemas import SurveyDefinitionSchema
 from shared.domain import utcnow
 from shared.errors import Conflict, Invalid, NotFound, pair
 
@@ -62,3 +65,29 @@ def open_survey(services, survey_id):
 
 def close_survey(services, survey_id):
     return transition(services, survey_id, ("open",), "closed")
+
+
+def by_row(errors, questions, rows):
+    """Per-question errors (keyed by index or id) re-keyed by the survey sheet's row, as the admin sees it."""
+    out = {}
+    for key, problem in errors.items():
+        qid = questions[key]["id"] if isinstance(key, int) and key < len(questions) else key
+        out[f"row {rows[qid]}" if qid in rows else f"question {qid}"] = problem
+    return out
+
+
+def import_xlsform(services, content):
+    """A draft survey from an XLSForm's bytes; Invalid names each row that cannot be mapped and why."""
+    form_json, rows = xlsform.parse(content)
+    definition = xlsform.definition_of(form_json, rows)
+    try:
+        body = SurveyDefinitionSchema().load(definition)
+    except ValidationError as invalid:
+        errors = dict(invalid.messages)
+        if isinstance(errors.get("questions"), dict):
+            errors.update(by_row(errors.pop("questions"), definition["questions"], rows))
+        raise Invalid("the survey in the workbook is not valid", errors) from invalid
+    problems = form.check_definition(body["questions"], services.departments.codes())
+    if problems:
+        raise Invalid("some questions are not valid", by_row(problems, body["questions"], rows))
+    return summary(services.surveys.add_version(body, utcnow()))
