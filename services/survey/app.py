@@ -3,11 +3,11 @@ import importlib
 import logging
 
 from flask import Flask, request
-from pymongo.errors import PyMongoError
 
 from services.survey.bootstrap import bootstrap
 from services.survey.demands import ledger
 from shared import config as config_module
+from shared.errors import Unavailable
 from shared.web import behind_proxies, create_api, error_response, health_routes
 
 log = logging.getLogger(__name__)
@@ -34,9 +34,9 @@ def create_app(config=None, background=True):
         if request.path.startswith(("/api/", "/s/")):
             try:
                 services.ensure_indexes()
-            except PyMongoError as exc:
-                log.warning("database unavailable: %r", exc)
-                return error_response(503, "database unavailable; try again shortly")
+            except Unavailable as exc:
+                log.warning("database unavailable: %r", exc.__cause__)
+                return error_response(exc.code, exc.message)
         return None
 
     for module in BLUEPRINT_MODULES:
