@@ -1,16 +1,16 @@
 """Bodies of the gateway's API (DESIGN §6): the single source of truth for its OpenAPI document."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.domain import READ_PERIOD_RE, SEGMENT_ATTRIBUTES, is_year, period_range
+from shared.domain import SEGMENT_ATTRIBUTES, is_year, period_range
+from shared.fields import ReadPeriod
 
 MAX_TREND_QUARTERS = 40
-PERIOD_ERROR = "a quarter YYYYQn or a year YYYY"
 
 Interval = fields.List(fields.Float(), allow_none=True, metadata={"description": "[low, high]; null when n < 2 or suppressed"})
 
 
 class PeriodQuerySchema(Schema):
-    period = fields.String(required=True, validate=validate.Regexp(READ_PERIOD_RE, error=PERIOD_ERROR))
+    period = ReadPeriod(required=True)
 
 
 
@@ -64,8 +64,8 @@ class SegmentQuerySchema(PeriodQuerySchema):
 
 
 class TrendQuerySchema(Schema):
-    from_ = fields.String(required=True, data_key="from", validate=validate.Regexp(READ_PERIOD_RE, error=PERIOD_ERROR))
-    to = fields.String(required=True, validate=validate.Regexp(READ_PERIOD_RE, error=PERIOD_ERROR))
+    from_ = ReadPeriod(required=True, data_key="from")
+    to = ReadPeriod(required=True)
 
     @validates_schema
     def ordered_and_bounded(self, data, **kwargs):

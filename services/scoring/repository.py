@@ -1,7 +1,7 @@
 """The scoring worker's database `manyi_scores` (also read by the gateway)."""
 from pymongo import ASCENDING, IndexModel, InsertOne, ReplaceOne, UpdateOne
 
-from services.scoring.handlers import (
+from services.scoring.planning import (
     BatchWrites,
     aggregate_id,
     demand_ids,

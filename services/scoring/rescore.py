@@ -5,7 +5,7 @@ rescore switches each one over in its own transaction, never one giant transacti
 """
 import math
 
-from services.scoring.handlers import BatchWrites, add_to_voice, nps_category, updated_aggregate, voice_changes
+from services.scoring.planning import BatchWrites, add_to_voice, nps_category, updated_aggregate, voice_changes
 from services.scoring.repository import RESCORE_SHARD, ScoresStore
 from shared import scoring
 from shared.domain import SEGMENT_ATTRIBUTES, is_year, period_key, quarters_of, year_of

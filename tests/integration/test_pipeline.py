@@ -11,25 +11,7 @@ from services.scoring.rescore import check
 from shared import amqp, messages
 from shared.scoring import merge_aggregates, quantized
 from tests.factories import department_event, enterprise, rating, ratings_event
-from tests.harness import poll
-
-
-def start_worker(config):
-    store = ScoresStore(config)
-    store.ensure_indexes()
-    consumer = Consumer(config, store, Health())
-    thread = threading.Thread(target=consumer.run, daemon=True)
-    thread.start()
-    poll(lambda: consumer.health.amqp_ok, 10, what="the consumer to connect")
-    return store, consumer, thread
-
-
-@pytest.fixture
-def worker(config):
-    store, consumer, thread = start_worker(config)
-    yield store
-    consumer.stopping = True
-    thread.join(10)
+from tests.harness import Worker, poll
 
 
 @pytest.fixture
@@ -147,14 +129,14 @@ def test_competing_workers_keep_their_own_shards_and_sum_to_the_recomputation(co
     answer replaces the enterprise's score in the aggregates; the workers' aggregate shards are their
     own, and two of them changing one enterprise's voice is a write conflict retried, not a lost update."""
     small_batches = {"batch_size": 5, "prefetch": 5}
-    workers = [start_worker(replace(config, worker_id=name, **small_batches)) for name in ("w1", "w2")]
+    workers = [Worker(replace(config, worker_id=name, **small_batches)).start() for name in ("w1", "w2")]
     try:
         ents = [enterprise() for _ in range(4)]
         events = [ratings_event(ents[i % 4], [rating("market", 1 + i % 5, "licensing")], id_=f"m{i}")
                   for i in range(200)]
         for i in range(0, 200, 20):
             publish(*events[i:i + 20])
-        store = workers[0][0]
+        store = workers[0].store
         poll(lambda: store.processed.count_documents({}) == 200, 30, what="200 messages processed")
         shards = {a["shard"] for a in store.aggregates.find({})}
         assert shards == {"w1", "w2"}, "both workers took batches"
@@ -170,7 +152,5 @@ def test_competing_workers_keep_their_own_shards_and_sum_to_the_recomputation(co
         assert int(stats["s1"]) == sum(quantized(s) for s in scores)
         assert check(config) == 0
     finally:
-        for _, consumer, _thread in workers:
-            consumer.stopping = True
-        for _, _consumer, thread in workers:
-            thread.join(10)
+        for running in workers:
+            running.stop()

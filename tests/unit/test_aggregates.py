@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.figures import figures_of
-from services.scoring.handlers import (
+from services.scoring.planning import (
     aggregate_id,
     nps_changes,
     nps_id,
