@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from flask import Flask, request
 from pymongo.errors import PyMongoError
 
+from services.survey.console.sessions import COOKIE as CONSOLE_COOKIE
+from services.survey.console.sessions import ConsoleSessions
 from services.survey.keys.store import ensure_admin_key
 from services.survey.outbox import Outbox
 from services.survey.store import SurveyStore
@@ -45,15 +47,18 @@ def create_app(config=None, background=True):
     api = create_api(app, "Manyi survey service",
                      "Keys, departments, enterprises, surveys, invitations and answers (DESIGN §3–4).")
     store = SurveyStore(config)
-    services = SurveyServices(config, store, KeyRing(store.keys, config.admin_key), Outbox(store, config),
-                              RateLimiter(config.rate_limit))
+    keyring = KeyRing(store.keys, config.admin_key)
+    services = SurveyServices(config, store, keyring, Outbox(store, config), RateLimiter(config.rate_limit))
     app.extensions["manyi"] = services
+    console_sessions = app.extensions["manyi.console"] = ConsoleSessions(store.db.console_sessions, keyring)
+    # A signed-in console session also reads the GET endpoints (the exports it links to); writes need a key.
+    keyring.session_record = lambda: console_sessions.lookup(request.cookies.get(CONSOLE_COOKIE))[1]
 
     @app.before_request
     def before():
         if request.path.startswith(PUBLIC_PREFIXES) and not services.limiter.allow(request.remote_addr or "-"):
             return error_response(429, "too many requests from this address; try again in a minute")
-        if request.path.startswith(("/api/", "/s/")):
+        if request.path.startswith(("/api/", "/s/", "/console")):
             try:
                 services.ensure_indexes()
             except PyMongoError as exc:
@@ -61,12 +66,13 @@ def create_app(config=None, background=True):
                 return error_response(503, "database unavailable; try again shortly")
         return None
 
+    from services.survey import console
     from services.survey.answers import page as respondent
     from services.survey.demands import ledger
     from services.survey.visits import page as visit_page
     for module in BLUEPRINT_MODULES:
         api.register_blueprint(importlib.import_module(f"services.survey.{module}").blp)
-    for page in (respondent.page, visit_page.page):  # the pages phones open (not in the OpenAPI document)
+    for page in (respondent.page, visit_page.page, console.page):  # the pages phones open (not in the OpenAPI document)
         app.register_blueprint(page)
     services.outbox.add_duty(config.overdue_sweep_seconds, lambda: ledger.sweep_overdue(services))
 

@@ -97,10 +97,12 @@ def get(demand_id):
     return demand_out(demand, utcnow())
 
 
-def act(demand_id, make_change):
-    svc = services()
+def act(use_case, demand_id, *args):
+    """Run one ledger use case for this key and answer as the API does (404, 403, 400, 409)."""
     try:
-        demand = ledger.change(svc, demand_id, g.api_key, make_change)
+        demand = use_case(services(), demand_id, g.api_key, *args)
+    except ledger.UnknownDepartment:
+        abort(400, message="unknown department", errors={"department": ["未知部门", "unknown department"]})
     except ledger.NotFound:
         abort(404, message=f"no demand {demand_id}")
     except ledger.Forbidden:
@@ -117,10 +119,7 @@ def act(demand_id, make_change):
 @blp.alt_response(409, description="the demand is resolved or closed")
 def assign(body, demand_id):
     """交办 to a department, due by `deadline` or the default term (7 days ordinary, 30 major)."""
-    if services().store.departments.find_one({"_id": body["department"]}, {"_id": 1}) is None:
-        abort(400, message="unknown department", errors={"department": ["未知部门", "unknown department"]})
-    terms, actor = rules.Terms.of(services().config), rules.actor_of(g.api_key)
-    return act(demand_id, lambda d: rules.assign(d, body["department"], body["deadline"], utcnow(), actor, terms))
+    return act(ledger.assign, demand_id, body["department"], body["deadline"])
 
 
 @blp.route("/demands/<demand_id>/progress", methods=["POST"])
@@ -130,8 +129,7 @@ def assign(body, demand_id):
 @blp.alt_response(409, description="the demand is not assigned")
 def progress(body, demand_id):
     """A progress note (进展) by the department handling the demand."""
-    actor = rules.actor_of(g.api_key)
-    return act(demand_id, lambda d: rules.progress(d, body["note"], utcnow(), actor))
+    return act(ledger.progress, demand_id, body["note"])
 
 
 @blp.route("/demands/<demand_id>/resolve", methods=["POST"])
@@ -141,8 +139,7 @@ def progress(body, demand_id):
 @blp.alt_response(409, description="the demand is not assigned")
 def resolve(body, demand_id):
     """办结, by the department's key (or an administrator)."""
-    actor = rules.actor_of(g.api_key)
-    return act(demand_id, lambda d: rules.resolve(d, body["resolution"], utcnow(), actor))
+    return act(ledger.resolve, demand_id, body["resolution"])
 
 
 @blp.route("/demands/<demand_id>/callback", methods=["POST"])
@@ -152,5 +149,4 @@ def resolve(body, demand_id):
 @blp.alt_response(409, description="the demand is not resolved")
 def callback(body, demand_id):
     """回访 with the enterprise's level: 3–5 closes the demand (销号), 1–2 reopens it."""
-    terms, actor = rules.Terms.of(services().config), rules.actor_of(g.api_key)
-    return act(demand_id, lambda d: rules.callback(d, body["level"], body["comment"], utcnow(), actor, terms))
+    return act(ledger.callback, demand_id, body["level"], body["comment"])

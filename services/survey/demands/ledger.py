@@ -29,6 +29,10 @@ class Forbidden(Exception):
     pass
 
 
+class UnknownDepartment(Exception):
+    pass
+
+
 def new_id():
     return uuid.uuid4().hex
 
@@ -84,6 +88,47 @@ def change(services, demand_id, key, make_change):
     after, message = mongo.run_transaction(store.client, work)
     services.outbox.publish_now("outbox", message["id"], messages.DEMAND_UPDATED, message)
     return after
+
+
+# --- the use cases: the JSON API and the console both act through these -------------------------------
+# Who may take each step; a department key is further held to its own department's demands (rules.may_see).
+ACTORS = {"assign": ("admin",), "progress": ("department", "admin"), "resolve": ("department", "admin"),
+          "callback": ("admin", "cadre")}
+
+
+def _check_actor(action, key):
+    if key["role"] not in ACTORS[action]:
+        raise Forbidden(action)
+
+
+def assign(services, demand_id, key, department, deadline=None):
+    """交办 to a department, due by `deadline` or the default term (7 days ordinary, 30 major)."""
+    _check_actor("assign", key)
+    if services.store.departments.find_one({"_id": department}, {"_id": 1}) is None:
+        raise UnknownDepartment(department)
+    terms, actor = rules.Terms.of(services.config), rules.actor_of(key)
+    return change(services, demand_id, key, lambda d: rules.assign(d, department, deadline, utcnow(), actor, terms))
+
+
+def progress(services, demand_id, key, note):
+    """A progress note (进展) by the department handling the demand."""
+    _check_actor("progress", key)
+    actor = rules.actor_of(key)
+    return change(services, demand_id, key, lambda d: rules.progress(d, note, utcnow(), actor))
+
+
+def resolve(services, demand_id, key, resolution):
+    """办结, by the department's key (or an administrator)."""
+    _check_actor("resolve", key)
+    actor = rules.actor_of(key)
+    return change(services, demand_id, key, lambda d: rules.resolve(d, resolution, utcnow(), actor))
+
+
+def callback(services, demand_id, key, level, comment=None):
+    """回访 with the enterprise's level: 3–5 closes the demand (销号), 1–2 reopens it."""
+    _check_actor("callback", key)
+    terms, actor = rules.Terms.of(services.config), rules.actor_of(key)
+    return change(services, demand_id, key, lambda d: rules.callback(d, level, comment, utcnow(), actor, terms))
 
 
 def sweep_overdue(services, now=None):

@@ -23,10 +23,21 @@ def enterprise_out(doc):
 @blp.alt_response(200, schema=EnterpriseSchema, description="the enterprise existed and was updated")
 def upsert(body):
     """Create an enterprise, or update it when its 统一社会信用代码 exists (201 created, 200 updated)."""
-    fields = {k: v for k, v in body.items() if k != "code"}
-    result = services().store.enterprises.update_one(
-        {"_id": body["code"]}, {"$set": {**fields, "updated_at": utcnow()}}, upsert=True)
-    return body, 201 if result.upserted_id is not None else 200
+    return body, 201 if save(services().store, body) else 200
+
+
+def save(store, enterprise):
+    """Create or update one enterprise (a checked EnterpriseSchema body); True when it was new."""
+    fields = {k: v for k, v in enterprise.items() if k != "code"}
+    result = store.enterprises.update_one({"_id": enterprise["code"]}, {"$set": {**fields, "updated_at": utcnow()}},
+                                          upsert=True)
+    return result.upserted_id is not None
+
+
+def import_file(store, filename, content):
+    """An Excel/CSV list, all-or-nothing: {"created", "updated"}, or ImportRefused naming every bad row."""
+    enterprises = enterprise_import.parse(filename, content)
+    return enterprise_import.write(store.client, store.enterprises, enterprises, utcnow())
 
 
 @blp.route("/enterprises", methods=["GET"])
@@ -58,11 +69,9 @@ def import_(files):
     All-or-nothing: 400 names every bad row and field, or 200 with the counts."""
     upload = files["file"]
     try:
-        enterprises = enterprise_import.parse(upload.filename, upload.read())
+        return import_file(services().store, upload.filename, upload.read())
     except enterprise_import.ImportRefused as refused:
         abort(400, message=refused.message, errors=refused.errors)
-    store = services().store
-    return enterprise_import.write(store.client, store.enterprises, enterprises, utcnow())
 
 
 @blp.route("/enterprises/import-template.xlsx", methods=["GET"])

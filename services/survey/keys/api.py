@@ -14,6 +14,11 @@ blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys (a
 @blp.response(201, KeyCreatedSchema)
 def create(body):
     """Create a key; the key itself is shown only in this answer."""
+    return issue(body)
+
+
+def issue(body):
+    """A new key for a checked KeyCreateSchema body: its record and the key itself, which is never stored."""
     store = services().store
     if body["role"] == "department" and not store.departments.find_one({"_id": body["department"]}):
         abort(400, message="unknown department", errors={"department": ["unknown department code"]})

@@ -64,6 +64,11 @@ def insert_version(body):
 @blp.response(201, SurveyCreatedSchema)
 def create(body):
     """Create a survey as a draft (a code that exists gets its next version)."""
+    return create_draft(body)
+
+
+def create_draft(body):
+    """A checked definition (SurveyDefinitionSchema) stored as the next draft version of its code."""
     check_questions(body)
     return summary(insert_version(body))
 
@@ -144,18 +149,23 @@ def invitation_out(doc):
 @blp.response(201, InvitationListSchema)
 def invite(body, survey_id):
     """Personal links, one per enterprise; an enterprise with a live (or used) invitation gets it back."""
+    return {"invitations": issue_invitations(survey_id, body["enterprises"], body.get("expires_at"))}
+
+
+def issue_invitations(survey_id, enterprises, expires_at=None):
+    """The invitations of `enterprises` (codes) to a survey, new or existing, in the order asked."""
     svc = services()
     survey = survey_or_404(survey_id)
     if survey["status"] == "closed":
         abort(409, message="the survey is closed")
-    codes = list(dict.fromkeys(body["enterprises"]))
+    codes = list(dict.fromkeys(enterprises))
     known = {d["_id"] for d in find_in(svc.store.enterprises, "_id", codes, {"_id": 1})}
     unknown = [c for c in codes if c not in known]
     if unknown:
         abort(400, message="unknown enterprises",
               errors={"enterprises": {c: ["未知企业", "unknown enterprise"] for c in unknown}})
     now = utcnow()
-    expires_at = body.get("expires_at") or now + timedelta(days=svc.config.invitation_days)
+    expires_at = expires_at or now + timedelta(days=svc.config.invitation_days)
     if expires_at <= now:
         abort(400, message="expires_at is in the past", errors={"expires_at": ["must be in the future"]})
     candidates = list(find_in(svc.store.invitations, "enterprise", codes, survey_id=survey_id))
@@ -172,4 +182,4 @@ def invite(body, survey_id):
         if survey_or_404(survey_id)["status"] == "closed":  # closed while we were inviting
             svc.store.close_invitations(survey_id)
     by_code = {**existing, **{d["enterprise"]: d for d in fresh}}
-    return {"invitations": [invitation_out(by_code[c]) for c in codes]}
+    return [invitation_out(by_code[c]) for c in codes]

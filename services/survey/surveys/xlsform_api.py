@@ -21,6 +21,25 @@ def by_row(errors, questions, rows):
     return out
 
 
+def draft_from_xlsform(content):
+    """An XLSForm workbook stored as the next draft version of its survey code (summary), or XLSFormRefused
+    naming each row that cannot be mapped and why."""
+    form, rows = xlsform.parse(content)
+    definition = xlsform.definition_of(form, rows)
+    try:
+        body = SurveyDefinitionSchema().load(definition)
+    except ValidationError as invalid:
+        errors = dict(invalid.messages)
+        if isinstance(errors.get("questions"), dict):
+            errors.update(by_row(errors.pop("questions"), definition["questions"], rows))
+        raise xlsform.XLSFormRefused("the survey in the workbook is not valid", errors) from invalid
+    known = {d["_id"] for d in services().store.departments.find({}, {"_id": 1})}
+    problems = forms.check_definition(body["questions"], known)
+    if problems:
+        raise xlsform.XLSFormRefused("some questions are not valid", by_row(problems, body["questions"], rows))
+    return summary(insert_version(body))
+
+
 @blp.route("/surveys/import", methods=["POST"])
 @require("admin")
 @accepts_upload
@@ -29,19 +48,6 @@ def by_row(errors, questions, rows):
 def import_(files):
     """Create a draft survey from an XLSForm (.xlsx); 400 names each row that cannot be mapped and why."""
     try:
-        form, rows = xlsform.parse(files["file"].read())
-        definition = xlsform.definition_of(form, rows)
+        return draft_from_xlsform(files["file"].read())
     except xlsform.XLSFormRefused as refused:
         abort(400, message=refused.message, errors=refused.errors)
-    try:
-        body = SurveyDefinitionSchema().load(definition)
-    except ValidationError as invalid:
-        errors = dict(invalid.messages)
-        if isinstance(errors.get("questions"), dict):
-            errors.update(by_row(errors.pop("questions"), definition["questions"], rows))
-        abort(400, message="the survey in the workbook is not valid", errors=errors)
-    known = {d["_id"] for d in services().store.departments.find({}, {"_id": 1})}
-    problems = forms.check_definition(body["questions"], known)
-    if problems:
-        abort(400, message="some questions are not valid", errors=by_row(problems, body["questions"], rows))
-    return summary(insert_version(body))

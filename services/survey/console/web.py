@@ -1,0 +1,141 @@
+"""What every console page shares: its blueprint, who is signed in, CSRF and origin checks, headers.
+
+Pages are rendered on the server (Jinja); every form is a plain HTML form that works without scripts.
+htmx (vendored, static/vendor/htmx) only refreshes parts in place: filters and the progress figures.
+A POST is refused unless it comes from this origin and carries the session's CSRF token.
+"""
+import functools
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from services.survey.console.sessions import COOKIE, csrf_matches
+from services.survey.web import UPLOAD_LIMIT, services
+from shared.domain import LEVEL_NAMES, SHANGHAI
+
+page = Blueprint("console", __name__, url_prefix="/console")
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "frame-ancestors 'self'; form-action 'self'; base-uri 'none'")
+ROLE_NAMES = {"admin": "管理员（营商办）", "department": "责任单位", "cadre": "走访干部", "portal": "门户"}
+CONSOLE_ROLES = ("admin", "department", "cadre")
+UPLOADS = ("console.enterprise_import_post", "console.survey_import")
+
+
+def sessions():
+    return current_app.extensions["manyi.console"]
+
+
+def same_origin():
+    """A form post from another site carries its Origin (or at least its Referer); refuse those."""
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if origin is None:
+        return True
+    parts = urlsplit(origin)
+    return f"{parts.scheme}://{parts.netloc}" == request.host_url.rstrip("/")
+
+
+@page.before_request
+def signed_in():
+    """Who is signed in (g.session, g.key); a POST must be same-origin and carry the CSRF token."""
+    g.session, g.key = sessions().lookup(request.cookies.get(COOKIE))
+    if request.endpoint in UPLOADS:  # before the form is read below
+        request.max_content_length = request.max_form_memory_size = UPLOAD_LIMIT
+    if request.method == "POST" and request.endpoint != "console.login_post":
+        if not same_origin() or g.session is None or not csrf_matches(g.session, request.form.get("csrf")):
+            return refused(403, "请求被拒绝：来源或表单校验码不符（请从控制台页面重新提交）。")
+    return None
+
+
+@page.after_request
+def secured(response):
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if response.mimetype == "text/html":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def refused(status, text):
+    heading = {403: "无法访问", 404: "未找到"}.get(status, "出错了")
+    return render("message.html", heading=heading, text=text), status
+
+
+def for_roles(*roles):
+    """The page needs a session whose key has one of `roles`; otherwise sign in (or 403)."""
+    def wrap(view):
+        @functools.wraps(view)
+        def inner(*args, **kwargs):
+            if g.key is None:
+                return redirect(url_for("console.login", next=request.full_path.rstrip("?")), 303)
+            if g.key["role"] not in roles:
+                return refused(403, "您的密钥无权访问此页面。")
+            return view(*args, **kwargs)
+        return inner
+    return wrap
+
+
+def render(template, **context):
+    return render_template(f"console/{template}", key=g.get("key"), csrf=(g.get("session") or {}).get("csrf"),
+                           role_names=ROLE_NAMES, **context)
+
+
+def attempt(use_case, *args, **kwargs):
+    """(result, None) or (None, {"message", "errors"}) when the use case refuses as the JSON API would.
+
+    The use cases answer refusals with flask-smorest's abort (the API's 4xx); the console shows the same
+    message and errors on the page instead.
+    """
+    try:
+        return use_case(*args, **kwargs), None
+    except HTTPException as refusal:
+        data = getattr(refusal, "data", None) or {}
+        return None, {"message": data.get("message") or refusal.description, "errors": data.get("errors") or {},
+                      "status": refusal.code}
+
+
+def store():
+    return services().store
+
+
+STATUS_NAMES = {"received": "待交办", "assigned": "办理中", "resolved": "已办结待回访", "closed": "已销号"}
+ACTION_NAMES = {"receive": "受理", "assign": "交办", "progress": "进展", "resolve": "办结", "callback": "回访"}
+CATEGORY_NAMES = {"bad_rating": "差评整改"}
+
+
+@page.app_template_filter("when")
+def when(value, fmt="%Y-%m-%d %H:%M"):
+    """A moment as the county reads it (Asia/Shanghai)."""
+    return value.astimezone(SHANGHAI).strftime(fmt) if value else "—"
+
+
+@page.app_template_filter("percent")
+def percent(value):
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+@page.app_context_processor
+def names():
+    return {"status_names": STATUS_NAMES, "action_names": ACTION_NAMES, "category_names": CATEGORY_NAMES,
+            "value_names": VALUE_NAMES, "attribute_names": ATTRIBUTE_NAMES, "level_names": LEVEL_NAMES}
+
+
+VALUE_NAMES = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型", "state": "国有", "private": "民营",
+               "collective": "集体", "other": "其他", "domestic": "内资", "foreign": "外资（含港澳台）"}
+ATTRIBUTE_NAMES = {"scale": "规模", "ownership": "所有制", "capital": "资本来源", "township": "乡镇", "industry": "行业"}
+
+
+@page.errorhandler(404)
+def not_found(_):
+    return refused(404, "找不到该页面或记录。")
+
+
+@page.errorhandler(403)
+def forbidden(_):
+    return refused(403, "您的密钥无权进行此操作。")
+
+
+@page.errorhandler(413)
+def too_large(_):
+    return refused(413, "文件过大（上限 20 MB）。")
