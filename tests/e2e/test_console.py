@@ -134,12 +134,12 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     page.click("text=查看企业名录")
     page.fill("input[name=q]", "石桥镇")
     page.press("input[name=q]", "Enter")
-    page.wait_for_function("document.querySelectorAll('#directory tbody tr').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('#directory tbody tr').length === 3")
     shot(page, county, "enterprises")
     page.click(f"text={ents[3]['name']}")
     page.fill("input[name=industry]", "食品加工")
     page.click("button:has-text('保存')")
-    page.wait_for_selector(".ok")
+    page.wait_for_selector("p.ok")
     assert ok(api("GET", f"/api/v1/enterprises/{ents[3]['code']}", admin), 200)["industry"] == "食品加工"
     page.fill("input[name=name]", "")
     page.eval_on_selector("input[name=name]", "e => e.removeAttribute('required')")
@@ -168,7 +168,7 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     # 邀请: everyone; the PDF carries a QR code for each link.
     page.check("input[name=scope][value=all]")
     page.click("#invite button[type=submit]")
-    assert "已生成邀请 6 份" in page.locator(".ok").inner_text()
+    assert "已生成邀请 6 份" in page.locator("p.ok").inner_text()
     assert page.inner_text("[data-figure=invited]") == "6" and page.inner_text("[data-figure=answered]") == "0"
     shot(page, county, "survey-open")
     links = {i["enterprise"]: i["url"] for i in ok(api("GET", f"/api/v1/surveys/{survey_id}/invitations", admin),
@@ -187,7 +187,8 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     respondent.click("#submit")
     respondent.wait_for_selector("#thanks:not([hidden])")
     respondent.context.close()
-    page.wait_for_function("document.querySelector('[data-figure=answered]').textContent === '1'", timeout=25000)
+    page.wait_for_function("() => document.querySelector('[data-figure=answered]').textContent === '1'",
+                           timeout=25000)
     assert page.inner_text("[data-figure=rate]") == "16.7%"  # 1 of 6, refreshed in place (htmx)
     reminders = load_workbook(io.BytesIO(downloaded(page, "#download-unanswered"))).active
     assert {r[1] for r in reminders.iter_rows(min_row=2, values_only=True)} == set(links) - {answerer}
@@ -218,7 +219,7 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     page.click("header nav >> text=诉求台账")
     assert page.locator(f"tr[data-id='{late}']").get_attribute("class") == "overdue"
     page.select_option("select[name=status]", "received")
-    page.wait_for_function(f"document.querySelectorAll('#ledger tbody tr').length === 1 && "
+    page.wait_for_function(f"() => document.querySelectorAll('#ledger tbody tr').length === 1 && "
                            f"document.querySelector('#ledger tr[data-id=\"{assigned_here}\"]') !== null")
     shot(page, county, "demands")
     page.click(f"tr[data-id='{assigned_here}'] a")
@@ -226,7 +227,7 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     due = (utcnow() + timedelta(days=10)).astimezone(SHANGHAI).date()
     page.fill("#assign input[name=deadline]", due.isoformat())
     page.click("#assign button[type=submit]")
-    page.wait_for_selector(".ok")
+    page.wait_for_selector("p.ok")
     demand = ok(api("GET", f"/api/v1/demands/{assigned_here}", admin), 200)
     assert demand["status"] == "assigned" and demand["department"] == "market"
     assert demand["deadline"].startswith(f"{due.isoformat()}T15:59:59.999")  # end of that day in Shanghai, in UTC
@@ -261,10 +262,10 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     market.goto(f"{url}/console/demands/{assigned_here}")
     market.fill("#progress textarea", "已约企业现场踏勘")
     market.click("#progress button")
-    market.wait_for_selector(".ok")
+    market.wait_for_selector("p.ok")
     market.fill("#resolve textarea", "用地指标已纳入本季度计划，企业已确认")
     market.click("#resolve button")
-    market.wait_for_selector(".ok")
+    market.wait_for_selector("p.ok")
     assert ok(api("GET", f"/api/v1/demands/{assigned_here}", admin), 200)["status"] == "resolved"
     shot(market, county, "demand-department")
     market.click("header .who button")
@@ -281,7 +282,7 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     cadre.check("#callback input[name=level][value='4']")
     cadre.fill("#callback textarea", "企业表示满意")
     cadre.click("#callback button")
-    cadre.wait_for_selector(".ok")
+    cadre.wait_for_selector("p.ok")
     assert ok(api("GET", f"/api/v1/demands/{assigned_here}", admin), 200)["status"] == "closed"
     shot(cadre, county, "demand-cadre")
     cadre.context.close()
