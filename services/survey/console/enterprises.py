@@ -36,6 +36,7 @@ def enterprise(code, errors=None, values=None, status=200):
     if doc is None:
         abort(404)
     return render("enterprise.html", enterprise={**enterprises_api.enterprise_out(doc), **(values or {})},
+                  stored_name=doc["name"],
                   errors=errors or {}, choices=CHOICES, saved=request.args.get("saved")), status
 
 

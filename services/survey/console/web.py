@@ -5,6 +5,7 @@ htmx (vendored, static/vendor/htmx) only refreshes parts in place: filters and t
 A POST is refused unless it comes from this origin and carries the session's CSRF token.
 """
 import functools
+import re
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
@@ -17,7 +18,7 @@ from shared.domain import LEVEL_NAMES, SHANGHAI
 page = Blueprint("console", __name__, url_prefix="/console")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "frame-ancestors 'self'; form-action 'self'; base-uri 'none'")
-ROLE_NAMES = {"admin": "管理员（营商办）", "department": "责任单位", "cadre": "走访干部", "portal": "门户"}
+ROLE_NAMES = {"admin": "营商办管理员", "department": "责任单位", "cadre": "走访干部", "portal": "门户"}
 CONSOLE_ROLES = ("admin", "department", "cadre")
 UPLOADS = ("console.enterprise_import_post", "console.survey_import")
 
@@ -139,3 +140,44 @@ def forbidden(_):
 @page.errorhandler(413)
 def too_large(_):
     return refused(413, "文件过大（上限 20 MB）。")
+
+
+FIELD_NAMES = {"name": "名称", "scale": "企业规模", "ownership": "所有制", "capital": "内外资", "township": "乡镇",
+               "industry": "行业", "code": "代码", "department": "责任单位", "deadline": "办理期限", "note": "进展",
+               "resolution": "办结情况", "level": "评价", "comment": "回访记录", "role": "角色", "period": "季度",
+               "title": "标题", "status": "状态", "file": "文件", "header": "表头", "questions": "题目",
+               "enterprises": "企业", "_schema": "表单"}
+MESSAGES = [(re.compile(r"^Missing data for required field\.$"), "必填"),
+            (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), r"长度须为 \1–\2 个字符"),
+            (re.compile(r"^Shorter than minimum length 1\.$"), "不能为空"),
+            (re.compile(r"^Must be one of: .*$"), "取值无效"),
+            (re.compile(r"^Not a valid (date|datetime)\.$"), "日期格式不正确"),
+            (re.compile(r"^Not a valid integer\.$"), "须为整数"),
+            (re.compile(r"^Unknown field\.$"), "未知字段"),
+            (re.compile(r"^String does not match expected pattern\.$"), "格式不正确")]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@page.app_template_filter("field_name")
+def field_name(field):
+    field = str(field)
+    if field.startswith("row "):
+        return f"第 {field[4:]} 行"
+    return FIELD_NAMES.get(field, field)
+
+
+@page.app_template_filter("problem")
+def problem_text(problem):
+    """An API error as one Chinese line: [中文, English] pairs show their Chinese half; marshmallow's English
+    messages are translated where they are the usual ones."""
+    if isinstance(problem, dict):
+        return "；".join(f"{field_name(k)}：{problem_text(v)}" for k, v in problem.items())
+    if isinstance(problem, (list, tuple)):
+        if problem and isinstance(problem[0], str) and CJK.search(problem[0]):
+            return problem[0]
+        return "；".join(problem_text(p) for p in problem)
+    text = str(problem)
+    for pattern, chinese in MESSAGES:
+        if pattern.match(text):
+            return pattern.sub(chinese, text)
+    return text
