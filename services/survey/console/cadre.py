@@ -2,8 +2,8 @@
 from flask import g
 
 from services.survey.console.demands import departments
-from services.survey.console.web import for_roles, page, render, store
-from shared.mongo import find_in
+from services.survey.console.web import for_roles, page, render
+from services.survey.web import services
 
 RECENT = 100
 
@@ -11,10 +11,9 @@ RECENT = 100
 @page.get("/cadre")
 @for_roles("cadre")
 def cadre():
-    visits = list(store().visits.find({"by.key": g.key["_id"]}, {"message": 0}).sort("visited_at", -1).limit(RECENT))
-    mine = [v["_id"] for v in store().visits.find({"by.key": g.key["_id"]}, {"_id": 1})]
-    waiting = list(store().demands.find({"source.kind": "visit", "source.id": {"$in": mine}, "status": "resolved"},
-                                        {"message": 0, "history": 0}).sort("resolved_at", 1))
-    codes = list({v["enterprise"] for v in visits} | {d["enterprise"] for d in waiting if d.get("enterprise")})
-    names = {e["_id"]: e["name"] for e in find_in(store().enterprises, "_id", codes, {"name": 1})}
+    svc = services()
+    visits = svc.visits.by_key(g.key["_id"], RECENT)
+    waiting = sorted(svc.demands.waiting_for_callback(svc.visits.ids_by_key(g.key["_id"])),
+                     key=lambda d: d["resolved_at"])
+    names = svc.enterprises.names({v["enterprise"] for v in visits} | {d["enterprise"] for d in waiting})
     return render("cadre.html", visits=visits, waiting=waiting, names=names, departments=departments())

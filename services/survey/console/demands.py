@@ -1,6 +1,6 @@
 """诉求台账 for the administrator, and the department's work queue (工作台), over the demand ledger.
 
-Every action runs the ledger's use cases (demands/ledger.py) after the API's own schemas have checked the
+Every action runs the ledger's own steps (demands/ledger.py) after the API's schemas have checked the
 form, so the console can do exactly what the JSON API allows and nothing more.
 """
 from datetime import date, datetime, timedelta
@@ -8,22 +8,27 @@ from datetime import date, datetime, timedelta
 from flask import abort, g, redirect, request, url_for
 from marshmallow import ValidationError
 
-from services.survey.console.web import for_roles, page, render, store
+from services.survey.console.web import for_roles, page, render
 from services.survey.demands import ledger, rules
-from services.survey.demands.api import ledger_filter
+from services.survey.demands.api import held_to_own
 from services.survey.demands.schemas import AssignSchema, CallbackSchema, ProgressNoteSchema, ResolveSchema
 from services.survey.web import services
 from shared.demand_figures import is_overdue
 from shared.domain import DEMAND_STATUSES, PERIOD_RE, SHANGHAI, utcnow
+from shared.errors import Forbidden, NotFound, Refused
 
 PER_PAGE = 50
 FORMS = {"assign": AssignSchema, "progress": ProgressNoteSchema, "resolve": ResolveSchema, "callback": CallbackSchema}
+ARGUMENTS = {"assign": ("department", "deadline"), "progress": ("note",), "resolve": ("resolution",),
+             "callback": ("level", "comment")}
+BY_DEADLINE = [("deadline", 1), ("_id", 1)]
 
 
 def working_days_left(deadline, now):
     """Working days from today to the deadline's day (0: due today); negative: working days overdue."""
     today, due = now.astimezone(SHANGHAI).date(), deadline.astimezone(SHANGHAI).date()
-    step, count, day = (1, 0, today) if due >= today else (-1, 0, today)
+    step = 1 if due >= today else -1
+    count, day = 0, today
     while day != due:
         if rules.is_working_day(day if step < 0 else day + timedelta(days=1)):
             count += step
@@ -32,7 +37,7 @@ def working_days_left(deadline, now):
 
 
 def departments():
-    return {d["_id"]: d["name"] for d in store().departments.find({}).sort("_id", 1)}
+    return services().departments.names()
 
 
 def row(demand, now):
@@ -52,18 +57,14 @@ def filters_of(args):
 @page.get("/demands")
 @for_roles("admin")
 def demands():
-    now, chosen = utcnow(), filters_of(request.args)
-    found = ledger_filter({k: v for k, v in chosen.items() if k != "period"}, g.key, now)
-    if chosen["period"]:
-        found["period"] = chosen["period"]
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
-    total = store().demands.count_documents(found)
-    cursor = store().demands.find(found, {"message": 0, "history": 0}).sort([("deadline", 1), ("_id", 1)]) \
-        .skip((page_no - 1) * PER_PAGE).limit(PER_PAGE)
-    return render("demands.html", demands=[row(d, now) for d in cursor], total=total, page_no=page_no,
+    now, page_no = utcnow(), max(request.args.get("page", 1, type=int) or 1, 1)
+    listed, total = services().demands.page(held_to_own(filters_of(request.args), g.key), now, BY_DEADLINE,
+                                            (page_no - 1) * PER_PAGE, PER_PAGE)
+    everything = services().demands.collection  # the filters' choices: the categories and quarters in use
+    return render("demands.html", demands=[row(d, now) for d in listed], total=total, page_no=page_no,
                   pages=max((total + PER_PAGE - 1) // PER_PAGE, 1), filters=request.args, departments=departments(),
-                  categories=sorted(c for c in store().demands.distinct("category") if c),
-                  periods=sorted(store().demands.distinct("period"), reverse=True), statuses=DEMAND_STATUSES)
+                  categories=sorted(c for c in everything.distinct("category") if c),
+                  periods=sorted(everything.distinct("period"), reverse=True), statuses=DEMAND_STATUSES)
 
 
 @page.get("/queue")
@@ -71,8 +72,8 @@ def demands():
 def queue():
     """The department's own open demands: overdue first, then by deadline (the earliest is the most urgent)."""
     now = utcnow()
-    mine = [row(d, now) for d in store().demands.find(
-        {"department": g.key["department"], "status": {"$ne": "closed"}}, {"message": 0, "history": 0})]
+    mine = [row(d, now) for d in services().demands.all(held_to_own({"department": None}, g.key), now, BY_DEADLINE)
+            if d["status"] != "closed"]
     far = datetime.max.replace(tzinfo=SHANGHAI)
     mine.sort(key=lambda d: (not d["overdue"], d.get("deadline") or far, d["_id"]))
     to_do = [d for d in mine if d["status"] == "assigned"]
@@ -88,12 +89,13 @@ def shows_enterprise(key, demand):
 @page.get("/demands/<demand_id>")
 @for_roles("admin", "department", "cadre")
 def demand(demand_id, errors=None, status=200):
-    found = store().demands.find_one({"_id": demand_id}, {"message": 0})
-    if found is None or not rules.may_see(g.key, found):
-        abort(404)
+    try:
+        found = ledger.read(services(), demand_id, g.key)
+    except (NotFound, Forbidden):
+        abort(404)  # another department's demand is as good as absent
     enterprise = None
     if found.get("enterprise") and shows_enterprise(g.key, found):
-        enterprise = store().enterprises.find_one({"_id": found["enterprise"]}, {"name": 1}) or {"_id": found["enterprise"]}
+        enterprise = services().enterprises.get(found["enterprise"]) or {"code": found["enterprise"]}
     return render("demand.html", demand=row(found, utcnow()), enterprise=enterprise, departments=departments(),
                   errors=errors or {}, form=request.form, may=lambda action: g.key["role"] in ledger.ACTORS[action],
                   today=date.today().isoformat()), status
@@ -120,14 +122,12 @@ def act(demand_id, action):
         body = form_body(action, request.form)
     except ValidationError as invalid:
         return demand(demand_id, errors={action: invalid.messages}, status=400)
-    arguments = {"assign": ("department", "deadline"), "progress": ("note",), "resolve": ("resolution",),
-                 "callback": ("level", "comment")}[action]
     try:
-        getattr(ledger, action)(services(), demand_id, g.key, *[body.get(a) for a in arguments])
-    except (ledger.NotFound, ledger.Forbidden):
+        getattr(ledger, action)(services(), demand_id, g.key, *[body.get(a) for a in ARGUMENTS[action]])
+    except NotFound:
+        abort(404)
+    except Forbidden:
         abort(404 if g.key["role"] == "department" else 403)
-    except ledger.UnknownDepartment:
-        return demand(demand_id, errors={action: {"department": ["未知部门"]}}, status=400)
-    except rules.IllegalTransition as exc:
-        return demand(demand_id, errors={action: {"status": [exc.reason[0]]}}, status=409)
+    except Refused as refused:  # unknown department (400), a step the demand's status does not allow (409), …
+        return demand(demand_id, errors={action: refused.errors or {"status": [refused.message]}}, status=refused.code)
     return redirect(url_for("console.demand", demand_id=demand_id, done=action), 303)

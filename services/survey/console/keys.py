@@ -1,6 +1,6 @@
 """密钥: create keys for cadres, departments and portals (shown once, with a QR code for a cadre's phone), list them.
 
-Listing reads the keys collection (never the digests). Revocation arrives with `DELETE /api/v1/keys/{id}`
+Listing reads the keys' records (never their digests). Revocation arrives with `DELETE /api/v1/keys/{id}`
 (DESIGN §9); until then this page says so instead of offering it.
 """
 import base64
@@ -9,26 +9,22 @@ from flask import request
 from marshmallow import ValidationError
 
 from services.survey.console.demands import departments
-from services.survey.console.web import attempt, for_roles, page, render, store
+from services.survey.console.web import attempt, for_roles, page, render
 from services.survey.invitations.printing import qr_svg
-from services.survey.keys import api as keys_api
-from services.survey.schemas import KeyCreateSchema
+from services.survey.keys.schemas import KeyCreateSchema
+from services.survey.keys.use_cases import create_key
 from services.survey.web import services
-
-
-def key_list():
-    return list(store().keys.find({}, {"hash": 0}).sort("created_at", -1))
 
 
 @page.get("/keys")
 @for_roles("admin")
 def keys(created=None, refused=None, status=200):
-    return render("keys.html", keys=key_list(), departments=departments(), created=created, refused=refused,
-                  form=request.form), status
+    return render("keys.html", keys=services().keys.listed(), departments=departments(), created=created,
+                  refused=refused, form=request.form), status
 
 
 def visit_link(key):
-    """The cadre's visit page with the key in the fragment: scanned once, the phone keeps it (visits/page.py)."""
+    """The cadre's visit page with the key in the fragment: scanned once, the phone keeps it (static/visit.js)."""
     return f"{services().config.public_url}/visit#key={key}"
 
 
@@ -42,10 +38,11 @@ def key_create():
         body = KeyCreateSchema().load(body)
     except ValidationError as invalid:
         return keys(refused={"message": "未创建", "errors": invalid.messages}, status=400)
-    created, refusal = attempt(keys_api.issue, body)
+    made, refusal = attempt(create_key, services(), body["role"], body["name"], body.get("department"))
     if refusal:
         return keys(refused=refusal, status=refusal["status"])
-    if created["role"] == "cadre":
-        link = visit_link(created["key"])
-        created["qr"] = "data:image/svg+xml;base64," + base64.b64encode(qr_svg(link, scale=5)).decode()
+    record, key = made
+    created = {"name": record["name"], "role": record["role"], "key": key}
+    if record["role"] == "cadre":
+        created["qr"] = "data:image/svg+xml;base64," + base64.b64encode(qr_svg(visit_link(key), scale=5)).decode()
     return keys(created=created)

@@ -8,13 +8,13 @@ from flask import abort, redirect, request, url_for
 from marshmallow import ValidationError
 
 from services.survey.answers.page import questionnaire
-from services.survey.console.web import attempt, for_roles, page, render, store
-from services.survey.invitations import api as invitations_api
+from services.survey.console.web import attempt, for_roles, page, render
 from services.survey.invitations import tracking
-from services.survey.schemas import SurveyDefinitionSchema
-from services.survey.surveys import api as surveys_api
-from services.survey.surveys import xlsform
-from services.survey.surveys.xlsform_api import draft_from_xlsform
+from services.survey.invitations.use_cases import invitation_rows, invite
+from services.survey.surveys.schemas import SurveyDefinitionSchema
+from services.survey.surveys.store import DEFINITION_FIELDS
+from services.survey.surveys.use_cases import close_survey, create_survey, import_xlsform, open_survey
+from services.survey.web import services
 from shared.domain import PERIOD_RE, SEGMENT_ATTRIBUTES, period_of, utcnow
 
 PREVIEW_ENTERPRISE = {"name": "示例企业有限公司"}
@@ -33,14 +33,10 @@ def renamed(text, old, new):
     return text.replace(f"{o[1]}年第{QUARTER_NAMES[int(o[2]) - 1]}季度", f"{n[1]}年第{QUARTER_NAMES[int(n[2]) - 1]}季度")
 
 
-def survey_list():
-    return list(store().surveys.find({}, {"questions": 0}).sort([("period", -1), ("code", 1), ("version", -1)]))
-
-
 @page.get("/surveys")
 @for_roles("admin")
 def surveys(refused=None, status=200):
-    listed = survey_list()
+    listed = sorted(services().surveys.all(), key=lambda d: (d["period"], d["created_at"]), reverse=True)
     latest = listed[0] if listed else None
     copy = None
     if latest:
@@ -56,10 +52,7 @@ def survey_import():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return surveys(refused={"message": "请选择 XLSForm 文件", "errors": {}}, status=400)
-    try:
-        created, refusal = attempt(draft_from_xlsform, upload.read())
-    except xlsform.XLSFormRefused as refused:
-        created, refusal = None, {"message": refused.message, "errors": refused.errors}
+    created, refusal = attempt(import_xlsform, services(), upload.read())  # as POST …/surveys/import
     if refusal:
         return surveys(refused={**refusal, "filename": upload.filename}, status=400)
     return redirect(url_for("console.survey", survey_id=created["id"], done="imported"), 303)
@@ -68,39 +61,39 @@ def survey_import():
 @page.post("/surveys/copy")
 @for_roles("admin")
 def survey_copy():
-    source = store().surveys.find_one({"_id": request.form.get("source", "")})
+    source = services().surveys.get(request.form.get("source", ""))
     if source is None:
         abort(404)
-    definition = {**{k: source[k] for k in surveys_api.DEFINITION_FIELDS if source.get(k) is not None},
+    definition = {**{k: source[k] for k in DEFINITION_FIELDS if source.get(k) is not None},
                   **{k: request.form.get(k, "").strip() for k in ("code", "title", "period")}}
     try:
         body = SurveyDefinitionSchema().load(definition)
     except ValidationError as invalid:
         return surveys(refused={"message": "复制失败", "errors": invalid.messages}, status=400)
-    created, refusal = attempt(surveys_api.create_draft, body)
+    created, refusal = attempt(create_survey, services(), body)  # as POST /api/v1/surveys
     if refusal:
         return surveys(refused=refusal, status=refusal["status"])
     return redirect(url_for("console.survey", survey_id=created["id"], done="copied"), 303)
 
 
 def survey_or_404(survey_id):
-    doc = store().surveys.find_one({"_id": survey_id})
+    doc = services().surveys.get(survey_id)
     if doc is None:
         abort(404)
     return doc
 
 
 def progress_of(survey_id):
-    return tracking.progress(survey_id, invitations_api.rows_of(survey_id))
+    return tracking.progress(survey_id, invitation_rows(services(), survey_id))  # as GET …/progress
 
 
 @page.get("/surveys/<survey_id>")
 @for_roles("admin")
 def survey(survey_id, refused=None, status=200):
     doc = survey_or_404(survey_id)
-    townships = sorted(t for t in store().enterprises.distinct("township") if t)
-    segment_values = {a: sorted(v for v in store().enterprises.distinct(a) if v) for a in SEGMENT_ATTRIBUTES
-                      if a != "township"}
+    register = services().enterprises
+    townships = register.values("township")
+    segment_values = {a: register.values(a) for a in SEGMENT_ATTRIBUTES if a != "township"}
     return render("survey.html", survey=doc, progress=progress_of(survey_id), townships=townships,
                   segment_values=segment_values, refused=refused, done=request.args.get("done"),
                   invited_n=request.args.get("invited")), status
@@ -127,9 +120,7 @@ def survey_preview(survey_id):
 def survey_transition(survey_id, transition):
     if transition not in ("open", "close"):
         abort(404)
-    target = "open" if transition == "open" else "closed"
-    allowed_from = ("draft",) if transition == "open" else ("open",)
-    _, refusal = attempt(surveys_api.transition, survey_id, allowed_from, target)
+    _, refusal = attempt(open_survey if transition == "open" else close_survey, services(), survey_id)
     if refusal:
         return survey(survey_id, refused=refusal, status=refusal["status"])
     return redirect(url_for("console.survey", survey_id=survey_id, done=transition), 303)
@@ -144,21 +135,21 @@ def chosen_enterprises(survey_id, form):
         segment, _, value = form.get("segment", "").partition("=")
         if segment in SEGMENT_ATTRIBUTES and value:
             found[segment] = value
-    codes = [e["_id"] for e in store().enterprises.find(found, {"_id": 1}).sort("_id", 1)]
+    codes = services().enterprises.codes_where(found)
     if form.get("uninvited"):
-        invited = set(store().invitations.distinct("enterprise", {"survey_id": survey_id}))
+        invited = {i["enterprise"] for i in services().invitations.for_survey(survey_id)}
         codes = [c for c in codes if c not in invited]
     return codes
 
 
 @page.post("/surveys/<survey_id>/invite")
 @for_roles("admin")
-def invite(survey_id):
+def survey_invite(survey_id):
     survey_or_404(survey_id)
     codes = chosen_enterprises(survey_id, request.form)
     if not codes:
         return survey(survey_id, refused={"message": "没有符合条件的企业，未发出邀请。", "errors": {}}, status=400)
-    issued, refusal = attempt(surveys_api.issue_invitations, survey_id, codes)
+    issued, refusal = attempt(invite, services(), survey_id, codes)  # as POST …/invitations
     if refusal:
         return survey(survey_id, refused=refusal, status=refusal["status"])
     return redirect(url_for("console.survey", survey_id=survey_id, done="invited", invited=len(issued)), 303)

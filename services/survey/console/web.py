@@ -9,11 +9,11 @@ import re
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
 
 from services.survey.console.sessions import COOKIE, csrf_matches
-from services.survey.web import UPLOAD_LIMIT, services
+from services.survey.web import UPLOAD_LIMIT
 from shared.domain import LEVEL_NAMES, SHANGHAI
+from shared.errors import Refused
 
 page = Blueprint("console", __name__, url_prefix="/console")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -85,19 +85,13 @@ def render(template, **context):
 def attempt(use_case, *args, **kwargs):
     """(result, None) or (None, {"message", "errors"}) when the use case refuses as the JSON API would.
 
-    The use cases answer refusals with flask-smorest's abort (the API's 4xx); the console shows the same
-    message and errors on the page instead.
+    The use cases refuse with shared.errors (the API's 4xx); the console shows the same message and errors
+    on the page instead.
     """
     try:
         return use_case(*args, **kwargs), None
-    except HTTPException as refusal:
-        data = getattr(refusal, "data", None) or {}
-        return None, {"message": data.get("message") or refusal.description, "errors": data.get("errors") or {},
-                      "status": refusal.code}
-
-
-def store():
-    return services().store
+    except Refused as refusal:
+        return None, {"message": problem_text(refusal.message), "errors": refusal.errors, "status": refusal.code}
 
 
 STATUS_NAMES = {"received": "待交办", "assigned": "办理中", "resolved": "已办结待回访", "closed": "已销号"}
