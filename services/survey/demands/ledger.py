@@ -35,7 +35,7 @@ def new_id():
 
 def as_record(demand):
     """A new demand as stored: with the message announcing it, as every outbox record holds."""
-    return {**demand, "routing_key": messages.DEMAND_UPDATED, "message": rules.updated_event(demand),
+    return {**demand, "routing_key": messages.DEMAND_UPDATED, "message": rules.updated_event(demand, created=True),
             "published": False, "created_at": demand["received_at"]}
 
 

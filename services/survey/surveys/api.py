@@ -16,9 +16,10 @@ from services.survey.schemas import (
 )
 from services.survey.surveys import rules as forms
 from services.survey.web import LIST_LIMIT, body_limit, services
+from shared import messages
 from shared.domain import utcnow
 from shared.keys import require
-from shared.mongo import find_in
+from shared.mongo import find_in, run_transaction
 
 blp = Blueprint("surveys", __name__, url_prefix="/api/v1", description="Surveys and invitations")
 
@@ -111,9 +112,27 @@ def transition(survey_id, allowed_from, to):
         return summary(doc)
     if doc["status"] not in allowed_from:
         abort(409, message=f"a {doc['status']} survey cannot become {to}")
-    services().store.surveys.update_one({"_id": survey_id, "status": doc["status"]},
-                                        {"$set": {"status": to, f"{to}_at": utcnow()}})
+    svc, now = services(), utcnow()
+    message = status_event({**doc, "status": to}, now)
+
+    def work(session):  # the change and its event together, so that webhooks never miss an opening
+        changed = svc.store.surveys.update_one({"_id": survey_id, "status": doc["status"]},
+                                               {"$set": {"status": to, f"{to}_at": now}}, session=session)
+        if changed.modified_count:
+            svc.store.outbox.insert_one({"_id": message["id"], "routing_key": message["type"], "message": message,
+                                         "published": False, "created_at": now}, session=session)
+        return changed.modified_count
+    if run_transaction(svc.store.client, work):
+        svc.outbox.publish_now("outbox", message["id"], message["type"], message)
     return summary(survey_or_404(survey_id))
+
+
+def status_event(survey, at):
+    """`survey.opened` / `survey.closed`; the id names the survey and status, so it is raised once."""
+    type_ = messages.SURVEY_OPENED if survey["status"] == "open" else messages.SURVEY_CLOSED
+    data = {"survey_id": survey["_id"], "code": survey["code"], "version": survey["version"],
+            "title": survey.get("title"), "period": survey.get("period"), "status": survey["status"]}
+    return messages.envelope(type_, data, id_=f"{type_}:{survey['_id']}", occurred_at=at)
 
 
 @blp.route("/surveys/<survey_id>/open", methods=["POST"])

@@ -1,0 +1,239 @@
+"""The arrow deliveries → receivers: one lane (a thread) per subscription, so a slow or dead receiver only
+ever delays its own deliveries.
+
+A lane belongs to one worker at a time, under a lease in `lanes` (workers scale out by sharing the
+subscriptions; a dead worker's lanes are taken over when its leases run out). A lane sends its due
+deliveries oldest first; deliveries with the same `order_key` (a demand's, a survey's) go strictly in
+order: one waits while an earlier one is pending. After a failed try the delivery is due again after an
+exponential back-off with jitter, and the lane itself holds off for the same kind of delay (a receiver
+that is down is probed, not flooded); when the receiver answers again, the lane's waiting deliveries are
+made due at once. A delivery whose next try would fall outside its retry window is marked failed and
+kept; a subscription whose receiver has failed for `webhook_pause_hours` is paused, with the reason.
+"""
+import logging
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from services.delivery.post import Poster
+from shared.domain import utcnow
+from shared.webhooks import backoff, gives_up
+
+log = logging.getLogger(__name__)
+LEASE_SECONDS = 10
+TICK_SECONDS = 1.0
+BATCH = 200
+IDLE_WAIT = 1.0
+
+
+class Lane(threading.Thread):
+    def __init__(self, scheduler, subscription_id):
+        super().__init__(name=f"lane-{subscription_id}", daemon=True)
+        self.scheduler, self.subscription_id = scheduler, subscription_id
+        self.db, self.config, self.health = scheduler.db, scheduler.config, scheduler.health
+        self.wake, self.stopping = threading.Event(), threading.Event()
+        self.poster = Poster(self.config.webhook_timeout, self.config.webhook_allow_private)
+        self.streak = 0         # failed tries in a row
+        self.hold_until = 0.0   # monotonic time before which the lane does not try
+
+    def run(self):
+        try:
+            while not self.stopping.is_set():
+                try:
+                    if not self.pass_once():
+                        self.wake.wait(IDLE_WAIT)
+                        self.wake.clear()
+                except PyMongoError as exc:
+                    log.warning("lane %s: database unavailable (%r)", self.subscription_id, exc)
+                    self.stopping.wait(1)
+        finally:
+            self.poster.close()
+            self.scheduler.lane_ended(self)
+
+    # --- one pass over the due deliveries -----------------------------------------------------------------
+    def pass_once(self):
+        """Send what is due, in order; False when there was nothing to do (the lane then waits)."""
+        if time.monotonic() < self.hold_until:
+            self.stopping.wait(min(1.0, self.hold_until - time.monotonic()))
+            return True
+        subscription = self.db.subscriptions.find_one({"_id": self.subscription_id})
+        if subscription is None or subscription["status"] != "active":
+            self.stopping.set()
+            return False
+        now = utcnow()
+        due = list(self.db.deliveries.find(
+            {"subscription": self.subscription_id, "status": "pending", "next_attempt_at": {"$lte": now}},
+            {"body": 1, "event": 1, "seq": 1, "order_key": 1, "attempts": 1, "window_from": 1},
+        ).sort([("seq", 1), ("_id", 1)]).limit(BATCH))
+        if not due:
+            return False
+        waiting = self.pending_by_key(due)
+        delivered, sent = [], 0
+        for delivery in due:
+            key = delivery.get("order_key")
+            if key and waiting[key][0] != (delivery["seq"], delivery["_id"]):
+                continue  # an earlier event of the same demand is still pending
+            outcome = self.poster.post(subscription["url"], subscription["secret"], delivery["event"],
+                                       delivery["_id"], delivery["body"].encode())
+            sent += 1
+            if not outcome.ok:
+                self.record(delivered)
+                self.failed(subscription, delivery, outcome)
+                return True
+            delivered.append((delivery["_id"], outcome.code))
+            if key:
+                waiting[key].pop(0)
+            if self.stopping.is_set():
+                break
+        self.record(delivered)
+        if delivered:
+            self.recovered(subscription)
+        return sent > 0
+
+    def pending_by_key(self, due):
+        """order key → the (seq, id) of its pending deliveries up to the last due one, oldest first."""
+        keys = list({d["order_key"] for d in due if d.get("order_key")})
+        waiting = {k: [] for k in keys}
+        if keys:
+            last = max(d["seq"] for d in due)
+            for d in self.db.deliveries.find({"subscription": self.subscription_id, "status": "pending",
+                                              "order_key": {"$in": keys}, "seq": {"$lte": last}},
+                                             {"seq": 1, "order_key": 1}):
+                waiting[d["order_key"]].append((d["seq"], d["_id"]))
+            for queue in waiting.values():
+                queue.sort()
+        return waiting
+
+    # --- outcomes ------------------------------------------------------------------------------------------
+    def record(self, delivered):
+        """Mark successes in one update per answer code (single updates are slow on the embedded server)."""
+        now = utcnow()
+        by_code = {}
+        for delivery_id, code in delivered:
+            by_code.setdefault(code, []).append(delivery_id)
+        for code, ids in by_code.items():
+            self.db.deliveries.update_many(
+                {"_id": {"$in": ids}},
+                {"$set": {"status": "delivered", "delivered_at": now, "last_code": code, "last_error": None,
+                          "last_attempt_at": now, "next_attempt_at": None}, "$inc": {"attempts": 1}})
+        self.health.outcome("delivered", len(delivered))
+
+    def failed(self, subscription, delivery, outcome):
+        now, config = utcnow(), self.config
+        attempts = delivery["attempts"] + 1
+        delay = backoff(attempts, config.webhook_backoff, config.webhook_max_backoff)
+        final = gives_up(delivery["window_from"], now, delay, config.webhook_retry_hours)
+        self.db.deliveries.update_one({"_id": delivery["_id"]}, {"$set": {
+            "status": "failed" if final else "pending", "attempts": attempts, "last_code": outcome.code,
+            "last_error": outcome.error, "last_attempt_at": now,
+            "next_attempt_at": None if final else now + timedelta(seconds=delay)}})
+        self.health.outcome("failed" if final else "retry", 1)
+        self.streak += 1
+        self.hold_until = time.monotonic() + backoff(self.streak, config.webhook_backoff, config.webhook_max_backoff)
+        since = subscription.get("failing_since")
+        if since is None:
+            self.db.subscriptions.update_one({"_id": subscription["_id"], "failing_since": None},
+                                             {"$set": {"failing_since": now}})
+        elif now - since >= timedelta(hours=config.webhook_pause_hours):
+            self.pause(subscription, since, outcome)
+        log.info("lane %s: delivery %s failed (%s); try %d, %s", self.subscription_id, delivery["_id"],
+                 outcome.error, attempts, "given up" if final else f"next in {delay:.0f}s")
+
+    def pause(self, subscription, since, outcome):
+        reason = (f"paused automatically: the receiver has failed since {since.isoformat()} "
+                  f"(last: {outcome.error}) / 接收方持续失败，已自动暂停")
+        self.db.subscriptions.update_one({"_id": subscription["_id"], "status": "active"}, {"$set": {
+            "status": "paused", "paused_at": utcnow(), "paused_reason": reason}})
+        log.warning("webhook %s paused: %s", subscription["_id"], reason)
+        self.stopping.set()
+
+    def recovered(self, subscription):
+        """After a success: end the failure streak and make what waited on the back-off due now."""
+        if self.streak == 0 and subscription.get("failing_since") is None:
+            return
+        self.streak, self.hold_until = 0, 0.0
+        now = utcnow()
+        self.db.subscriptions.update_one({"_id": subscription["_id"]}, {"$set": {"failing_since": None}})
+        self.db.deliveries.update_many(
+            {"subscription": subscription["_id"], "status": "pending", "next_attempt_at": {"$gt": now}},
+            {"$set": {"next_attempt_at": now}})
+
+
+class Scheduler:
+    """Holds this worker's lanes: takes free subscriptions' leases, renews its own, lets go of the rest."""
+
+    def __init__(self, config, db, health):
+        self.config, self.db, self.health = config, db, health
+        self.holder = f"{config.worker_id}-{uuid.uuid4().hex[:6]}"
+        self.lanes, self._lock = {}, threading.Lock()
+        self.stopping = threading.Event()
+
+    def notify(self, subscription_ids):
+        """New deliveries for these subscriptions: wake their lanes now rather than at their next poll."""
+        for subscription_id in subscription_ids:
+            lane = self.lanes.get(subscription_id)
+            if lane is not None:
+                lane.wake.set()
+
+    def lane_ended(self, lane):
+        with self._lock:
+            if self.lanes.get(lane.subscription_id) is lane:
+                del self.lanes[lane.subscription_id]
+        try:
+            self.db.lanes.delete_one({"_id": lane.subscription_id, "holder": self.holder})
+        except PyMongoError:
+            pass  # the lease runs out by itself
+
+    def acquire(self, subscription_id, now):
+        try:
+            self.db.lanes.find_one_and_update(
+                {"_id": subscription_id, "$or": [{"holder": self.holder}, {"until": {"$lt": now}}]},
+                {"$set": {"holder": self.holder, "until": now + timedelta(seconds=LEASE_SECONDS)}}, upsert=True)
+            return True
+        except DuplicateKeyError:
+            return False
+
+    def tick(self):
+        now = utcnow()
+        mine = list(self.lanes)
+        if mine:  # renew, and stop the lanes whose lease another worker took (after we could not renew)
+            self.db.lanes.update_many({"_id": {"$in": mine}, "holder": self.holder},
+                                      {"$set": {"until": now + timedelta(seconds=LEASE_SECONDS)}})
+            held = {d["_id"] for d in self.db.lanes.find({"_id": {"$in": mine}, "holder": self.holder}, {"_id": 1})}
+            for subscription_id in set(mine) - held:
+                self.lanes[subscription_id].stopping.set()
+        active = [s["_id"] for s in self.db.subscriptions.find({"status": "active"}, {"_id": 1})]
+        leases = {d["_id"]: d for d in self.db.lanes.find({"_id": {"$in": active}})}
+        for subscription_id in active:
+            if subscription_id in self.lanes:
+                continue
+            lease = leases.get(subscription_id)
+            if lease and lease["holder"] != self.holder and lease["until"] > now:
+                continue
+            if self.acquire(subscription_id, now):
+                lane = Lane(self, subscription_id)
+                with self._lock:
+                    self.lanes[subscription_id] = lane
+                lane.start()
+                log.info("lane %s taken by %s", subscription_id, self.holder)
+
+    def run(self):
+        while not self.stopping.is_set():
+            try:
+                self.tick()
+            except PyMongoError as exc:
+                log.warning("scheduler: database unavailable (%r)", exc)
+            self.stopping.wait(TICK_SECONDS)
+        for lane in list(self.lanes.values()):
+            lane.stopping.set()
+            lane.wake.set()
+        for lane in list(self.lanes.values()):
+            lane.join(self.config.webhook_timeout + 2)
+
+    def start(self):
+        thread = threading.Thread(target=self.run, name="lanes", daemon=True)
+        thread.start()
+        return thread
