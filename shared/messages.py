@@ -46,7 +46,6 @@ class RatingSchema(Schema):
     weight = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
     level = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
     points = fields.Float(required=True, validate=validate.Range(0, 100))
-    comment = fields.String(load_default=None, allow_none=True)  # a visit rating's remark (webhooks: 差评)
 
 
 class RatingsEventSchema(Schema):
@@ -90,7 +89,7 @@ class DemandStateSchema(Schema):
     first_resolution_deadline = fields.AwareDateTime(load_default=None, allow_none=True)
     closed_at = fields.AwareDateTime(load_default=None, allow_none=True)
     callback_level = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 5))
-    actions = fields.List(fields.String(), load_default=list)  # what this change did: receive, assign, …
+    actions = fields.List(fields.String())  # what this change did: receive, assign, …
 
 
 class DemandOverdueSchema(Schema):

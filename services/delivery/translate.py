@@ -20,9 +20,17 @@ BAD = 2  # levels 1–2 are 差评
 
 
 def decode(body):
-    """The message, validated; `period.released` is read leniently (its schema belongs to the release)."""
+    """The message, validated; `period.released` is read leniently (its schema belongs to the release).
+
+    A visit rating's comment is not part of the ratings scoring reads, so it is taken from the raw body.
+    """
     try:
-        return messages.decode(body)
+        message = messages.decode(body)
+        if message["type"] == messages.VISIT_RECORDED:
+            raw = _json(body)["data"]["ratings"]
+            for rating, sent in zip(message["data"]["ratings"], raw):
+                rating["comment"] = sent.get("comment") if isinstance(sent.get("comment"), str) else None
+        return message
     except ValidationError:
         raw = _json(body)
         if not (isinstance(raw, dict) and raw.get("type") == PERIOD_RELEASED and isinstance(raw.get("data"), dict)
