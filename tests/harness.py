@@ -119,7 +119,7 @@ def make_config(mongo_url, amqp_url, **env):
     suffix = uuid.uuid4().hex[:8]
     variables = {"MANYI_MONGO_URL": mongo_url, "MANYI_AMQP_URL": amqp_url,
                  "MANYI_SURVEY_DB": f"t_survey_{suffix}", "MANYI_SCORES_DB": f"t_scores_{suffix}",
-                 "MANYI_GATEWAY_DB": f"t_gateway_{suffix}",
+                 "MANYI_GATEWAY_DB": f"t_gateway_{suffix}", "MANYI_WEBHOOKS_DB": f"t_webhooks_{suffix}",
                  "MANYI_ADMIN_KEY": f"mk_test_admin_{suffix}", "MANYI_RATE_LIMIT": "0",
                  "MANYI_BATCH_LINGER_MS": "20", **env}
     return config_module.load(variables), variables

@@ -8,7 +8,8 @@ order: one waits while an earlier one is pending. After a failed try the deliver
 exponential back-off with jitter, and the lane itself holds off for the same kind of delay (a receiver
 that is down is probed, not flooded); when the receiver answers again, the lane's waiting deliveries are
 made due at once. A delivery whose next try would fall outside its retry window is marked failed and
-kept; a subscription whose receiver has failed for `webhook_pause_hours` is paused, with the reason.
+kept; a subscription whose receiver has failed for `webhook_pause_hours` is paused by the scheduler,
+with the reason, and its lane stops.
 """
 import logging
 import threading
@@ -133,22 +134,11 @@ class Lane(threading.Thread):
         self.health.outcome("failed" if final else "retry", 1)
         self.streak += 1
         self.hold_until = time.monotonic() + backoff(self.streak, config.webhook_backoff, config.webhook_max_backoff)
-        since = subscription.get("failing_since")
-        if since is None:
+        if subscription.get("failing_since") is None:  # the scheduler pauses it once this is old enough
             self.db.subscriptions.update_one({"_id": subscription["_id"], "failing_since": None},
                                              {"$set": {"failing_since": now}})
-        elif now - since >= timedelta(hours=config.webhook_pause_hours):
-            self.pause(subscription, since, outcome)
         log.info("lane %s: delivery %s failed (%s); try %d, %s", self.subscription_id, delivery["_id"],
                  outcome.error, attempts, "given up" if final else f"next in {delay:.0f}s")
-
-    def pause(self, subscription, since, outcome):
-        reason = (f"paused automatically: the receiver has failed since {since.isoformat()} "
-                  f"(last: {outcome.error}) / 接收方持续失败，已自动暂停")
-        self.db.subscriptions.update_one({"_id": subscription["_id"], "status": "active"}, {"$set": {
-            "status": "paused", "paused_at": utcnow(), "paused_reason": reason}})
-        log.warning("webhook %s paused: %s", subscription["_id"], reason)
-        self.stopping.set()
 
     def recovered(self, subscription):
         """After a success: end the failure streak and make what waited on the back-off due now."""
@@ -160,6 +150,22 @@ class Lane(threading.Thread):
         self.db.deliveries.update_many(
             {"subscription": subscription["_id"], "status": "pending", "next_attempt_at": {"$gt": now}},
             {"$set": {"next_attempt_at": now}})
+
+
+def pause_failing(db, pause_hours, now):
+    """Pause every active subscription whose receiver has not answered 2xx since `pause_hours` ago, saying why
+    (it keeps its pending deliveries). Checked by the scheduler, so that it happens even when no delivery is
+    left to try."""
+    for subscription in db.subscriptions.find({"status": "active",
+                                               "failing_since": {"$lt": now - timedelta(hours=pause_hours)}}):
+        last = db.deliveries.find_one({"subscription": subscription["_id"], "last_error": {"$ne": None}},
+                                      {"last_error": 1}, sort=[("last_attempt_at", -1)])
+        reason = (f"paused automatically: the receiver has failed since {subscription['failing_since'].isoformat()} "
+                  f"(last: {last['last_error'] if last else 'unknown'}) / 接收方持续失败，已自动暂停")
+        if db.subscriptions.update_one({"_id": subscription["_id"], "status": "active"},
+                                       {"$set": {"status": "paused", "paused_at": now, "paused_reason": reason}}
+                                       ).modified_count:
+            log.warning("webhook %s: %s", subscription["_id"], reason)
 
 
 class Scheduler:
@@ -198,6 +204,7 @@ class Scheduler:
 
     def tick(self):
         now = utcnow()
+        pause_failing(self.db, self.config.webhook_pause_hours, now)
         mine = list(self.lanes)
         if mine:  # renew, and stop the lanes whose lease another worker took (after we could not renew)
             self.db.lanes.update_many({"_id": {"$in": mine}, "holder": self.holder},

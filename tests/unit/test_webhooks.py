@@ -18,7 +18,7 @@ ADMIN = {"role": "admin", "name": "营商办"}
 
 
 def test_the_signature_is_hmac_sha256_of_timestamp_dot_body():
-    body = '{"type":"demand.assigned","data":{"department":"market"}}'.encode()
+    body = b'{"type":"demand.assigned","data":{"department":"market"}}'
     expected = hmac.new(b"whsec_abc", b"1764150000." + body, hashlib.sha256).hexdigest()
     assert signature("whsec_abc", "1764150000", body) == "sha256=" + expected
     assert verify("whsec_abc", "1764150000", body, "sha256=" + expected)
