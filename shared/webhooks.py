@@ -104,7 +104,8 @@ class WebhookDb:
 
     def ensure_indexes(self):
         self.deliveries.create_indexes([
-            IndexModel([("subscription", ASCENDING), ("status", ASCENDING), ("next_attempt_at", ASCENDING)]),
+            IndexModel([("subscription", ASCENDING), ("status", ASCENDING), ("next_attempt_at", ASCENDING),
+                        ("seq", ASCENDING)]),
             IndexModel([("subscription", ASCENDING), ("seq", DESCENDING)]),
             IndexModel([("status", ASCENDING), ("created_at", ASCENDING)]),
         ])

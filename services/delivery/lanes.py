@@ -4,13 +4,14 @@ ever delays its own deliveries.
 A lane belongs to one worker at a time, under a lease in `lanes` (workers scale out by sharing the
 subscriptions; a dead worker's lanes are taken over when its leases run out). A lane sends its due
 deliveries oldest first; deliveries with the same `order_key` (a demand's, a survey's) go strictly in
-order: one waits while an earlier one is pending. After a failed try the delivery is due again after an
+order: one waits while an earlier one waits on its back-off. After a failed try the delivery is due again after an
 exponential back-off with jitter, and the lane itself holds off for the same kind of delay (a receiver
 that is down is probed, not flooded); when the receiver answers again, the lane's waiting deliveries are
 made due at once. A delivery whose next try would fall outside its retry window is marked failed and
 kept; a subscription whose receiver has failed for `webhook_pause_hours` is paused by the scheduler,
 with the reason, and its lane stops.
 """
+import bisect
 import logging
 import threading
 import time
@@ -39,6 +40,7 @@ class Lane(threading.Thread):
         self.poster = Poster(self.config.webhook_timeout, self.config.webhook_allow_private)
         self.streak = 0         # failed tries in a row
         self.hold_until = 0.0   # monotonic time before which the lane does not try
+        self.backoff = None     # see load_backoff
 
     def run(self):
         try:
@@ -55,6 +57,28 @@ class Lane(threading.Thread):
             self.scheduler.lane_ended(self)
 
     # --- one pass over the due deliveries -----------------------------------------------------------------
+    def load_backoff(self):
+        """order key → [(seq, id)] of its pending deliveries that failed a try and wait on their back-off.
+
+        Only they can be pending and not due (a new delivery is due at once), and only this lane tries this
+        subscription's deliveries, so after this one read the lane keeps the list itself.
+        """
+        self.backoff = {}
+        for d in self.db.deliveries.find({"subscription": self.subscription_id, "status": "pending",
+                                          "attempts": {"$gt": 0}, "order_key": {"$ne": None}},
+                                         {"seq": 1, "order_key": 1}):
+            bisect.insort(self.backoff.setdefault(d["order_key"], []), (d["seq"], d["_id"]))
+
+    def blocked(self, delivery):
+        """An earlier event of the same demand (or survey) is still waiting: this one must wait too."""
+        waiting = self.backoff.get(delivery.get("order_key"))
+        return bool(waiting) and waiting[0] < (delivery["seq"], delivery["_id"])
+
+    def settled(self, delivery):
+        waiting = self.backoff.get(delivery.get("order_key"))
+        if waiting and (delivery["seq"], delivery["_id"]) in waiting:
+            waiting.remove((delivery["seq"], delivery["_id"]))
+
     def pass_once(self):
         """Send what is due, in order; False when there was nothing to do (the lane then waits)."""
         if time.monotonic() < self.hold_until:
@@ -64,19 +88,18 @@ class Lane(threading.Thread):
         if subscription is None or subscription["status"] != "active":
             self.stopping.set()
             return False
-        now = utcnow()
+        if self.backoff is None:
+            self.load_backoff()
+        # Oldest due first; among deliveries due at the same moment (one batch of the fan-out, or all of them
+        # after a resume), in the order the events happened.
         due = list(self.db.deliveries.find(
-            {"subscription": self.subscription_id, "status": "pending", "next_attempt_at": {"$lte": now}},
+            {"subscription": self.subscription_id, "status": "pending", "next_attempt_at": {"$lte": utcnow()}},
             {"body": 1, "event": 1, "seq": 1, "order_key": 1, "attempts": 1, "window_from": 1},
-        ).sort([("seq", 1), ("_id", 1)]).limit(BATCH))
-        if not due:
-            return False
-        waiting = self.pending_by_key(due)
+        ).sort([("next_attempt_at", 1), ("seq", 1)]).limit(BATCH))
         delivered, sent = [], 0
         for delivery in due:
-            key = delivery.get("order_key")
-            if key and waiting[key][0] != (delivery["seq"], delivery["_id"]):
-                continue  # an earlier event of the same demand is still pending
+            if self.blocked(delivery):
+                continue
             outcome = self.poster.post(subscription["url"], subscription["secret"], delivery["event"],
                                        delivery["_id"], delivery["body"].encode())
             sent += 1
@@ -85,28 +108,13 @@ class Lane(threading.Thread):
                 self.failed(subscription, delivery, outcome)
                 return True
             delivered.append((delivery["_id"], outcome.code))
-            if key:
-                waiting[key].pop(0)
+            self.settled(delivery)
             if self.stopping.is_set():
                 break
         self.record(delivered)
         if delivered:
             self.recovered(subscription)
         return sent > 0
-
-    def pending_by_key(self, due):
-        """order key → the (seq, id) of its pending deliveries up to the last due one, oldest first."""
-        keys = list({d["order_key"] for d in due if d.get("order_key")})
-        waiting = {k: [] for k in keys}
-        if keys:
-            last = max(d["seq"] for d in due)
-            for d in self.db.deliveries.find({"subscription": self.subscription_id, "status": "pending",
-                                              "order_key": {"$in": keys}, "seq": {"$lte": last}},
-                                             {"seq": 1, "order_key": 1}):
-                waiting[d["order_key"]].append((d["seq"], d["_id"]))
-            for queue in waiting.values():
-                queue.sort()
-        return waiting
 
     # --- outcomes ------------------------------------------------------------------------------------------
     def record(self, delivered):
@@ -131,6 +139,9 @@ class Lane(threading.Thread):
             "status": "failed" if final else "pending", "attempts": attempts, "last_code": outcome.code,
             "last_error": outcome.error, "last_attempt_at": now,
             "next_attempt_at": None if final else now + timedelta(seconds=delay)}})
+        self.settled(delivery)
+        if not final and delivery.get("order_key"):
+            bisect.insort(self.backoff.setdefault(delivery["order_key"], []), (delivery["seq"], delivery["_id"]))
         self.health.outcome("failed" if final else "retry", 1)
         self.streak += 1
         self.hold_until = time.monotonic() + backoff(self.streak, config.webhook_backoff, config.webhook_max_backoff)

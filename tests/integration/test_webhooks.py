@@ -6,6 +6,7 @@ import json
 import signal
 import threading
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -55,9 +56,9 @@ def subscribe(county, url, events=DEMAND_EVENTS):
 
 def demand_lives(n_demands, start=None):
     """Messages of `n_demands` whole demand lives (created, assigned, resolved, closed), interleaved across
-    demands and each demand's in the order of its versions: 4 × n_demands messages."""
-    at = start or utcnow()
-    demands = [rules.new_demand(f"d{i:05d}", "market", "融资", "ordinary", "贷款难", at, ADMIN, "E", {"kind": "visit"})
+    demands and each demand's in the order of its versions: 4 × n_demands messages, new demands every call."""
+    at, prefix = start or utcnow(), uuid.uuid4().hex[:8]
+    demands = [rules.new_demand(f"d{prefix}{i:05d}", "market", "融资", "ordinary", "贷款难", at, ADMIN, "E", {"kind": "visit"})
                for i in range(n_demands)]
     out = [[rules.updated_event(d, created=True) for d in demands]]
     steps = (lambda d, t: rules.assign(d, "market", None, t, ADMIN, TERMS),
