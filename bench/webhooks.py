@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def main():
     receivers, worker = [], None
     try:
         config, variables = make_config(mongo.url, vhost.url)
-        app = create_app(config.with_(webhook_allow_private=True), background=False)
+        app = create_app(replace(config, webhook_allow_private=True), background=False)
         api = FlaskApi(app)
         receivers = [Receiver().start() for _ in range(args.subscriptions)]
         for receiver in receivers:

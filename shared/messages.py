@@ -8,7 +8,8 @@ import uuid
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
-from shared.domain import CAPITALS, CHANNELS, DEMAND_STATUSES, OWNERSHIPS, PERIOD_RE, SCALES, URGENCIES, utcnow
+from shared.domain import CAPITALS, CHANNELS, DEMAND_STATUSES, OWNERSHIPS, SCALES, URGENCIES, utcnow
+from shared.fields import Period
 
 SCHEMA_VERSION = 1
 
@@ -21,9 +22,6 @@ SURVEY_OPENED = "survey.opened"
 SURVEY_CLOSED = "survey.closed"
 TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED, DEMAND_OVERDUE, SURVEY_OPENED,
          SURVEY_CLOSED)
-
-Period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
-
 
 class EnterpriseSnapshotSchema(Schema):
     """The enterprise's segment attributes as they were when it answered."""
@@ -54,7 +52,7 @@ class RatingsEventSchema(Schema):
         unknown = EXCLUDE
     source_id = fields.String(required=True)  # response_id or visit_id
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
+    period = Period(required=True)
     survey_id = fields.String(load_default=None)
     enterprise = fields.Nested(EnterpriseSnapshotSchema, required=True)
     ratings = fields.List(fields.Nested(RatingSchema), required=True)
@@ -81,7 +79,7 @@ class DemandStateSchema(Schema):
     category = fields.String(required=True, validate=validate.Length(min=1))
     urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
     status = fields.String(required=True, validate=validate.OneOf(DEMAND_STATUSES))
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
+    period = Period(required=True)
     received_at = fields.AwareDateTime(required=True)
     first_assigned_at = fields.AwareDateTime(load_default=None, allow_none=True)
     deadline = fields.AwareDateTime(load_default=None, allow_none=True)
@@ -98,7 +96,7 @@ class DemandOverdueSchema(Schema):
         unknown = EXCLUDE
     demand_id = fields.String(required=True, validate=validate.Length(min=1))
     department = fields.String(required=True, validate=validate.Length(min=1))
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
+    period = Period(required=True)
     deadline = fields.AwareDateTime(required=True)
 
 

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -112,6 +113,28 @@ class RabbitVhost:
             rabbitmqctl("delete_vhost", self.name)
         except subprocess.SubprocessError:
             pass
+
+
+class Worker:
+    """The scoring worker's consumer in a thread of this process (integration tests)."""
+
+    def __init__(self, config):
+        from services.scoring.consumer import Consumer
+        from services.scoring.health import Health
+        from services.scoring.repository import ScoresStore
+        self.store = ScoresStore(config)
+        self.consumer = Consumer(config, self.store, Health())
+        self.thread = threading.Thread(target=self.consumer.run, daemon=True)
+
+    def start(self):
+        self.store.ensure_indexes()
+        self.thread.start()
+        poll(lambda: self.consumer.health.amqp_ok, 10, what="the consumer to connect")
+        return self
+
+    def stop(self):
+        self.consumer.stopping = True
+        self.thread.join(10)
 
 
 def make_config(mongo_url, amqp_url, **env):

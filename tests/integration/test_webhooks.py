@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import pytest
 
-from services.survey import create_app
 from services.survey.demands import rules
 from shared import amqp, messages
 from shared.domain import utcnow
@@ -27,13 +26,11 @@ TERMS = rules.Terms(7, 30, 15)
 
 
 @pytest.fixture
-def county(env):
+def county(env, make_survey_app):
     """The survey app (Flask client) allowing local receivers, and the test's databases."""
     config, variables = env
-    app = create_app(config.with_(webhook_allow_private=True), background=False)
-    api = FlaskApi(app)
-    yield {"api": api, "admin": config.admin_key, "config": config, "variables": variables, "db": WebhookDb(config)}
-    app.extensions["manyi"].outbox.stop()
+    api = FlaskApi(make_survey_app(webhook_allow_private=True))
+    return {"api": api, "admin": config.admin_key, "config": config, "variables": variables, "db": WebhookDb(config)}
 
 
 @pytest.fixture
@@ -110,9 +107,8 @@ def deliveries(county, subscription_id, **query):
 
 
 # --- the subscription API ------------------------------------------------------------------------------------
-def test_the_secret_is_shown_once_and_private_addresses_are_refused(env):
-    config, _ = env
-    api, admin = FlaskApi(create_app(config, background=False)), config.admin_key
+def test_the_secret_is_shown_once_and_private_addresses_are_refused(config, survey_app):
+    api, admin = FlaskApi(survey_app), config.admin_key
     for url in ("http://127.0.0.1:9000/hook", "http://localhost/x", "http://169.254.169.254/latest/meta-data/",
                 "gopher://example.org/"):
         reply = api("POST", "/api/v1/webhooks", admin, {"url": url, "events": ["demand.assigned"]})

@@ -164,3 +164,23 @@ def test_survey_status_and_a_period_release_become_events_and_unknown_types_are_
                                                                    "released_at": AT.isoformat()}
     with pytest.raises(messages.ValidationError):
         translate.decode(json.dumps({**released, "type": "period.exploded"}).encode())
+
+
+def test_opening_and_closing_a_survey_raise_their_events_once_with_the_change():
+    from services.survey.departments.use_cases import create_department
+    from services.survey.surveys.schemas import SurveyDefinitionSchema
+    from services.survey.surveys.use_cases import close_survey, create_survey, open_survey
+    from tests.fakes import fake_services
+    svc = fake_services()
+    create_department(svc, "market", "市场监管局")
+    survey = create_survey(svc, SurveyDefinitionSchema().load({
+        "code": "2026Q4-w", "title": "满意度", "period": "2026Q4",
+        "questions": [{"id": "q1", "type": "rating5", "text": "服务", "department": "market"}]}))
+    svc.outbox.published.clear()
+    open_survey(svc, survey["id"])
+    open_survey(svc, survey["id"])  # already open: no second event
+    close_survey(svc, survey["id"])
+    events = [(routing_key, message["data"]["survey_id"], message["data"]["status"])
+              for _, _, routing_key, message in svc.outbox.published]
+    assert events == [("survey.opened", survey["id"], "open"), ("survey.closed", survey["id"], "closed")]
+    assert svc.surveys.get(survey["id"])["status"] == "closed"

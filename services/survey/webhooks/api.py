@@ -1,7 +1,6 @@
 """Webhook subscriptions (issue 17, admin): create (the signing secret shown once), read, change, delete,
 ping, and the deliveries with their redelivery. The delivery worker (services/delivery) does the sending."""
 from flask import g
-from flask_smorest import Blueprint, abort
 
 from services.survey.web import services
 from services.survey.webhooks import store
@@ -20,7 +19,9 @@ from services.survey.webhooks.schemas import (
     WebhookSchema,
 )
 from shared.egress import url_problem
+from shared.errors import Invalid, NotFound, pair
 from shared.keys import require
+from shared.web import Blueprint
 from shared.webhooks import EVENTS, SCHEMA_VERSION
 
 blp = Blueprint("webhooks", __name__, url_prefix="/api/v1", description="Webhooks: signed event deliveries (admin)")
@@ -29,14 +30,14 @@ blp = Blueprint("webhooks", __name__, url_prefix="/api/v1", description="Webhook
 def check_url(url):
     problem = url_problem(url, services().config.webhook_allow_private)
     if problem:
-        abort(400, message=f"this URL cannot receive webhooks: {problem}",
-              errors={"url": ["只能是 http(s) 地址，且不能指向本机、链路本地或云元数据地址", problem]})
+        raise Invalid(f"this URL cannot receive webhooks: {problem}",
+                      {"url": pair("只能是 http(s) 地址，且不能指向本机、链路本地或云元数据地址", problem)})
 
 
 def subscription_or_404(db, subscription_id):
     doc = db.subscriptions.find_one({"_id": subscription_id}, store.SUBSCRIPTION_HIDDEN)
     if doc is None:
-        abort(404, message=f"no webhook {subscription_id}")
+        raise NotFound(f"no webhook {subscription_id}", {"subscription_id": pair("订阅不存在", "unknown webhook")})
     return doc
 
 
@@ -88,7 +89,7 @@ def patch(body, subscription_id):
         check_url(body["url"])
     doc = store.change(store.webhook_db(), subscription_id, body, g.api_key)
     if doc is None:
-        abort(404, message=f"no webhook {subscription_id}")
+        raise NotFound(f"no webhook {subscription_id}", {"subscription_id": pair("订阅不存在", "unknown webhook")})
     return store.subscription_out(doc)
 
 
@@ -98,7 +99,7 @@ def patch(body, subscription_id):
 def delete(subscription_id):
     """Unsubscribe; its deliveries go with it."""
     if not store.delete(store.webhook_db(), subscription_id):
-        abort(404, message=f"no webhook {subscription_id}")
+        raise NotFound(f"no webhook {subscription_id}", {"subscription_id": pair("订阅不存在", "unknown webhook")})
 
 
 @blp.route("/webhooks/<subscription_id>/ping", methods=["POST"])
@@ -122,7 +123,7 @@ def deliveries(query, subscription_id):
     try:
         items, cursor = store.page(db, subscription_id, query["status"], query["limit"], query["cursor"])
     except ValueError:
-        abort(400, message="bad cursor", errors={"cursor": ["游标无效", "not a cursor this API gave"]})
+        raise Invalid("bad cursor", {"cursor": pair("游标无效", "not a cursor this API gave")}) from None
     return {"deliveries": items, "next": cursor}
 
 
@@ -132,7 +133,8 @@ def deliveries(query, subscription_id):
 def delivery(subscription_id, delivery_id):
     doc = store.webhook_db().deliveries.find_one({"_id": delivery_id, "subscription": subscription_id})
     if doc is None:
-        abort(404, message=f"no delivery {delivery_id} of webhook {subscription_id}")
+        raise NotFound(f"no delivery {delivery_id} of webhook {subscription_id}",
+                       {"delivery_id": pair("投递记录不存在", "unknown delivery")})
     return store.delivery_out(doc, with_payload=True)
 
 
@@ -143,7 +145,8 @@ def redeliver(subscription_id, delivery_id):
     """Send one delivery again (delivered or failed), with the same Manyi-Delivery id and a fresh retry window."""
     db = store.webhook_db()
     if not db.deliveries.find_one({"_id": delivery_id, "subscription": subscription_id}, {"_id": 1}):
-        abort(404, message=f"no delivery {delivery_id} of webhook {subscription_id}")
+        raise NotFound(f"no delivery {delivery_id} of webhook {subscription_id}",
+                       {"delivery_id": pair("投递记录不存在", "unknown delivery")})
     store.redeliver(db, subscription_id, {"_id": delivery_id})
     return store.delivery_out(db.deliveries.find_one({"_id": delivery_id}, {"body": 0}))
 

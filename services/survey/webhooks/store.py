@@ -9,8 +9,10 @@ import secrets
 
 from flask import current_app
 from pymongo import ReturnDocument
+from pymongo.errors import PyMongoError
 
 from shared.domain import utcnow
+from shared.errors import Unavailable
 from shared.webhooks import PING, SCHEMA_VERSION, WebhookDb, new_delivery, new_secret, seq_of
 
 SUBSCRIPTION_HIDDEN = {"secret": 0}
@@ -23,7 +25,10 @@ def webhook_db():
     ext = current_app.extensions
     if "manyi.webhooks" not in ext:
         db = WebhookDb(ext["manyi"].config)
-        db.ensure_indexes()
+        try:
+            db.ensure_indexes()
+        except PyMongoError as exc:
+            raise Unavailable("database unavailable; try again shortly") from exc
         ext["manyi.webhooks"] = db
     return ext["manyi.webhooks"]
 
