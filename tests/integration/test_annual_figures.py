@@ -7,6 +7,7 @@ gateway app reads them. Every expected figure is computed by hand in the comment
 import io
 import math
 import statistics
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
@@ -105,7 +106,7 @@ def test_every_commit_shows_at_once_whatever_the_workers_clocks(annual):
     """Two workers whose clocks differ by 30 s commit in turn: the gateway shows each commit on the next read
     (its cache version is the commit counters, bumped in the committing transaction, never a timestamp)."""
     config, store, get = annual
-    late = ScoresStore(config.with_(worker_id="lagging-clock"))
+    late = ScoresStore(replace(config, worker_id="lagging-clock"))
     real_now = datetime.now
 
     def answers(n):
