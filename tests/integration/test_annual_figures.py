@@ -119,7 +119,11 @@ def test_every_commit_shows_at_once_whatever_the_workers_clocks(annual):
     for i in range(4):
         worker = late if i % 2 else store
         skew = timedelta(seconds=-30 if i % 2 else 0)
-        with mock.patch("shared.domain.utcnow", lambda skew=skew: real_now(UTC) + skew):
+        clock = lambda skew=skew: real_now(UTC) + skew  # noqa: E731
+        # The worker's clock, wherever it would be read (the repository stamped batches with it before
+        # versions were commit counters: a lagging worker's commits then never looked newest).
+        with mock.patch("shared.domain.utcnow", clock), \
+                mock.patch("services.scoring.repository.utcnow", clock, create=True):
             worker.apply_batch(answers(2))
         poll(lambda i=i: n_shown() == 2 * (i + 1), 5, 0.05, f"commit {i + 1} shown within 5 s")
     assert check(config) == 0
