@@ -37,6 +37,7 @@ trap cleanup EXIT
 setsid .venv/bin/gunicorn -c deploy/gunicorn.conf.py -b "127.0.0.1:$SURVEY_PORT" "services.survey:create_app()" \
   >>var/log/survey.log 2>&1 & PIDS+=($!)
 setsid .venv/bin/python -m services.scoring >>var/log/scoring.log 2>&1 & PIDS+=($!)
+setsid .venv/bin/python -m services.delivery >>var/log/delivery.log 2>&1 & PIDS+=($!)
 setsid .venv/bin/gunicorn -c deploy/gunicorn.conf.py -b "127.0.0.1:$GATEWAY_PORT" "gateway:create_app()" \
   >>var/log/gateway.log 2>&1 & PIDS+=($!)
 

@@ -18,7 +18,10 @@ VISIT_RECORDED = "visit.recorded"
 DEMAND_UPDATED = "demand.updated"
 DEPARTMENT_CHANGED = "department.changed"
 DEMAND_OVERDUE = "demand.overdue"
-TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED, DEMAND_OVERDUE)
+SURVEY_OPENED = "survey.opened"
+SURVEY_CLOSED = "survey.closed"
+TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED, DEMAND_OVERDUE, SURVEY_OPENED,
+         SURVEY_CLOSED)
 
 class EnterpriseSnapshotSchema(Schema):
     """The enterprise's segment attributes as they were when it answered."""
@@ -84,6 +87,7 @@ class DemandStateSchema(Schema):
     first_resolution_deadline = fields.AwareDateTime(load_default=None, allow_none=True)
     closed_at = fields.AwareDateTime(load_default=None, allow_none=True)
     callback_level = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 5))
+    actions = fields.List(fields.String())  # what this change did: receive, assign, …
 
 
 class DemandOverdueSchema(Schema):
@@ -96,12 +100,26 @@ class DemandOverdueSchema(Schema):
     deadline = fields.AwareDateTime(required=True)
 
 
+class SurveyStatusSchema(Schema):
+    """`survey.opened` and `survey.closed`: a survey's status changed (read by the webhook deliveries)."""
+    class Meta:
+        unknown = EXCLUDE
+    survey_id = fields.String(required=True, validate=validate.Length(min=1))
+    code = fields.String(required=True)
+    version = fields.Integer(required=True)
+    title = fields.String(load_default=None, allow_none=True)
+    period = fields.String(load_default=None, allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(("open", "closed")))
+
+
 DATA_SCHEMAS = {
     RESPONSE_SUBMITTED: RatingsEventSchema,
     VISIT_RECORDED: RatingsEventSchema,
     DEPARTMENT_CHANGED: DepartmentChangedSchema,
     DEMAND_UPDATED: DemandStateSchema,
     DEMAND_OVERDUE: DemandOverdueSchema,
+    SURVEY_OPENED: SurveyStatusSchema,
+    SURVEY_CLOSED: SurveyStatusSchema,
 }
 
 

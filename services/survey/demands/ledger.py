@@ -28,7 +28,8 @@ def new_id():
 
 def as_record(demand):
     """A new demand as stored: with the message announcing it, as every outbox record holds."""
-    return event_record(messages.DEMAND_UPDATED, rules.updated_event(demand), demand, at=demand["received_at"])
+    return event_record(messages.DEMAND_UPDATED, rules.updated_event(demand, created=True), demand,
+                        at=demand["received_at"])
 
 
 def rectifications(ratings, at, enterprise, source, terms, subject_of, actor=SYSTEM):

@@ -3,6 +3,8 @@ from marshmallow import ValidationError
 
 from services.survey.surveys import form, xlsform
 from services.survey.surveys.schemas import SurveyDefinitionSchema
+from services.survey.unit_of_work import StaleUpdate
+from shared import messages
 from shared.domain import utcnow
 from shared.errors import Conflict, Invalid, NotFound, pair
 
@@ -55,8 +57,24 @@ def transition(services, survey_id, allowed_from, to):
     if doc["status"] not in allowed_from:
         raise Conflict(f"a {doc['status']} survey cannot become {to}",
                        {"status": pair(f"问卷状态为 {doc['status']}，不能变为 {to}", f"a {doc['status']} survey")})
-    services.surveys.set_status(survey_id, doc["status"], to, utcnow())
+    # The change and its event (survey.opened / survey.closed, which webhooks offer) in one unit of work.
+    at, uow = utcnow(), services.unit_of_work()
+    services.surveys.stage_status(uow, survey_id, doc["status"], to, at)
+    event = status_event({**doc, "status": to}, at)
+    uow.event(event["type"], event)
+    try:
+        uow.commit()
+    except StaleUpdate:
+        pass  # another request moved it first (and raised the event); answer with what it is now
     return summary(survey_or_404(services, survey_id))
+
+
+def status_event(survey, at):
+    """`survey.opened` / `survey.closed`; the id names the survey and status, so it is raised once."""
+    type_ = messages.SURVEY_OPENED if survey["status"] == "open" else messages.SURVEY_CLOSED
+    data = {"survey_id": survey["_id"], "code": survey["code"], "version": survey["version"],
+            "title": survey.get("title"), "period": survey.get("period"), "status": survey["status"]}
+    return messages.envelope(type_, data, id_=f"{type_}:{survey['_id']}", occurred_at=at)
 
 
 def open_survey(services, survey_id):
