@@ -42,7 +42,8 @@ class ScoresStore:
     def ensure_indexes(self):
         self.ratings.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
         self.voices.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
-        self.aggregates.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
+        self.aggregates.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)]),
+                                        IndexModel([("department", ASCENDING)])])  # has it ever been rated?
         self.versions.create_indexes([IndexModel([("period", ASCENDING)])])
         self.nps.create_indexes([IndexModel([("period", ASCENDING)])])
         self.nps_aggregates.create_indexes([IndexModel([("period", ASCENDING)])])
