@@ -11,7 +11,16 @@ from services.survey.outbox import Outbox
 from services.survey.store import SurveyStore
 from shared import config as config_module
 from shared.keys import KeyRing
-from shared.web import RateLimiter, behind_proxies, create_api, error_response, health_routes
+from shared.web import (
+    RateLimiter,
+    behind_proxies,
+    create_api,
+    error_response,
+    health_routes,
+    metrics_route,
+    observe_requests,
+    unavailable,
+)
 
 log = logging.getLogger(__name__)
 PUBLIC_PREFIXES = ("/api/v1/responses", "/s/")
@@ -48,6 +57,7 @@ def create_app(config=None, background=True):
     services = SurveyServices(config, store, KeyRing(store.keys, config.admin_key), Outbox(store, config),
                               RateLimiter(config.rate_limit))
     app.extensions["manyi"] = services
+    observe_requests(app, "survey")
 
     @app.before_request
     def before():
@@ -57,8 +67,7 @@ def create_app(config=None, background=True):
             try:
                 services.ensure_indexes()
             except PyMongoError as exc:
-                log.warning("database unavailable: %r", exc)
-                return error_response(503, "database unavailable; try again shortly")
+                return unavailable("mongodb", exc)
         return None
 
     from services.survey.answers import page as respondent
@@ -72,6 +81,7 @@ def create_app(config=None, background=True):
 
     health_routes(app, {"mongodb": store.ping,
                         "rabbitmq": lambda: services.outbox.publisher().ping() or _raise("broker unreachable")})
+    metrics_route(app, [services.outbox.collector()])
     if background:
         services.outbox.start()
     return app

@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 from services.survey.demands import ledger
 from services.survey.demands.rules import Terms
 from services.survey.surveys import rules as forms
-from shared import messages, mongo
+from shared import messages, mongo, observe
 from shared.domain import utcnow
 
 SNAPSHOT = ("scale", "ownership", "capital", "township", "industry")
@@ -90,7 +90,8 @@ def accept(services, token, answers):
     message = response_message(response_id, survey, enterprise, ratings, forms.nps_of(survey["questions"], clean), now)
     record = {"_id": response_id, "token": token, "survey_id": survey["_id"], "survey_code": survey["code"],
               "enterprise": enterprise["_id"], "answers": clean, "fingerprint": fingerprint(answers),
-              "created_at": now, "routing_key": messages.RESPONSE_SUBMITTED, "message": message, "published": False}
+              "created_at": now, "routing_key": messages.RESPONSE_SUBMITTED, "message": message, "published": False,
+              "request_id": observe.request_id()}  # travels with the message even when the relay publishes it
     rectifications = bad_rating_demands(services, survey, enterprise["_id"], response_id, ratings, now)
     try:
         store_response(store, record, rectifications)
