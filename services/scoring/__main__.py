@@ -6,13 +6,14 @@ from services.scoring.consumer import Consumer
 from services.scoring.health import Health, serve
 from services.scoring.repository import ScoresStore
 from shared import config as config_module
-from shared import observe
+from shared import mongo, observe
 
 
 def main():
     observe.setup_logging("scoring")
     config = config_module.load()
     store = ScoresStore(config)
+    mongo.announce_sessions(store.db)  # a successor can end this process's open transaction if it is killed
     health = Health()
     serve(health, config.scoring_health_port, store.ping, config.amqp_url)
     try:

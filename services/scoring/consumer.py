@@ -128,14 +128,33 @@ class Consumer:
         amqp.declare_topology(self.channel)
         self.channel.confirm_delivery()  # dead-lettering is confirmed before the original is acked
         self.careful = True
-        self.channel.basic_qos(prefetch_count=1)
-
-    def leave_careful_mode(self):
-        self.careful = False
-        self.channel.basic_qos(prefetch_count=self.config.prefetch)
-        log.info("no more redeliveries: prefetch %d, batches of %d", self.config.prefetch, self.config.batch_size)
 
     def consume(self):
+        """Consume carefully (prefetch 1) until the first fresh delivery, then with the full prefetch.
+
+        A consumer's prefetch is fixed when it starts (basic.qos applies to consumers started after it, and
+        quorum queues have no channel-wide prefetch), so leaving careful mode restarts the consumer.
+        """
+        while not self.stopping:
+            self.channel.basic_qos(prefetch_count=1 if self.careful else self.config.prefetch)
+            if not self.careful:
+                log.info("consuming in batches of %d, prefetch %d", self.config.batch_size, self.config.prefetch)
+            self._consume_until_fresh() if self.careful else self._consume_batches()
+
+    def _consume_until_fresh(self):
+        linger = self.config.batch_linger_ms / 1000
+        for method, props, body in self.channel.consume(amqp.QUEUE, inactivity_timeout=linger):
+            self.health.idle()
+            if method is not None:
+                self.process([(method, props, body)])  # each alone, acked before the next arrives
+                if not method.redelivered:
+                    self.careful = False
+                    break
+            if self.stopping:
+                break
+        self.channel.cancel()
+
+    def _consume_batches(self):
         linger = self.config.batch_linger_ms / 1000
         batch, first_at = [], 0.0
         for method, props, body in self.channel.consume(amqp.QUEUE, inactivity_timeout=linger):
@@ -147,8 +166,6 @@ class Consumer:
                 self.process([(method, props, body)])
                 method = None
             elif method is not None:
-                if self.careful:
-                    self.leave_careful_mode()
                 if not batch:
                     first_at = time.monotonic()
                 batch.append((method, props, body))

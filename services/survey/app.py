@@ -10,6 +10,7 @@ from services.survey.keys.store import ensure_admin_key
 from services.survey.outbox import Outbox
 from services.survey.store import SurveyStore
 from shared import config as config_module
+from shared import mongo
 from shared.keys import KeyRing
 from shared.web import (
     RateLimiter,
@@ -54,6 +55,7 @@ def create_app(config=None, background=True):
     api = create_api(app, "Manyi survey service",
                      "Keys, departments, enterprises, surveys, invitations and answers (DESIGN §3–4).")
     store = SurveyStore(config)
+    mongo.announce_sessions(store.db)  # a survivor can end this process's open transaction if it is killed
     services = SurveyServices(config, store, KeyRing(store.keys, config.admin_key), Outbox(store, config),
                               RateLimiter(config.rate_limit))
     app.extensions["manyi"] = services
