@@ -27,8 +27,9 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 
 def _process_name(server):
-    app = server.cfg.wsgi_app or ""
-    return "gateway" if app.startswith("gateway") else "survey"
+    import sys
+    app = server.cfg.wsgi_app or " ".join(sys.argv)
+    return "gateway" if "gateway" in app else "survey"
 
 
 def on_starting(server):

@@ -222,5 +222,9 @@ def update_in(collection, ids, update, session=None):
         collection.update_many({"_id": {"$in": part}}, update, session=session)
 
 
+PING_SECONDS = 1  # a readiness probe answers within its prober's timeout, whatever the database does
+
+
 def ping(mongo_client):
-    mongo_client.admin.command("ping")
+    with pymongo.timeout(PING_SECONDS):
+        mongo_client.admin.command("ping")
