@@ -28,11 +28,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="manyi", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("rescore", help="recompute every stored aggregate from the stored ratings").add_argument(
-        "--period", help="only this period (YYYYQn)")
+        "--period", help="only this period (a quarter YYYYQn or a year YYYY)")
     c = sub.add_parser("check", help="reconcile what the survey service accepted with what scoring applied (listing "
                        "what is missing and where), and compare stored aggregates with a recomputation; "
                        "exit 1 on anything missing or any difference")
-    c.add_argument("--period", help="only this period (YYYYQn)")
+    c.add_argument("--period", help="only this period (a quarter YYYYQn or a year YYYY)")
     c.add_argument("--aggregates-only", action="store_true", help="skip the accepted-vs-applied reconciliation")
     r = sub.add_parser("replay-dead", help="publish dead-lettered messages (all, or by message id) again, after a "
                        "fix; idempotent")

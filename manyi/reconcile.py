@@ -1,7 +1,7 @@
 """`manyi check` end to end and `manyi replay-dead`: what the survey service accepted against what scoring applied.
 
 Accepted: every record in `manyi_survey` that carries an event (a response, a visit, a demand, an outbox
-entry — services/survey/outbox.py RECORD_COLLECTIONS) and so was answered 202. Applied: the message ids
+entry — the relay's collections, services/survey/bootstrap.py) and so was answered 202. Applied: the message ids
 in `manyi_scores.processed`. An accepted message that was not applied is somewhere: still in the outbox
 (not yet published), in `scoring.dead` (with the reason the worker gave), or nowhere — lost, unless
 `scoring.events` still holds messages in flight. This command only reads both databases, as an operator
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import pika
 
-from services.survey.outbox import RECORD_COLLECTIONS
 from shared import amqp, mongo
 
 STRIPPED_HEADERS = (amqp.REASON_HEADER, amqp.ROUTING_KEY_HEADER, "x-death", "x-delivery-count",
@@ -36,12 +35,18 @@ class Missing:
     detail: str
 
 
-def accepted_messages(survey_db, period=None):
+def event_collections(config):
+    """The collections whose records carry events, as the survey service's wiring names them."""
+    from services.survey.bootstrap import bootstrap
+    return bootstrap(config).outbox.collections
+
+
+def accepted_messages(survey_db, collections, period=None):
     """Every event the survey service answered 202 for (optionally of one period)."""
     query = {"message.id": {"$exists": True}}
     if period:
         query["message.data.period"] = period
-    for collection in RECORD_COLLECTIONS:
+    for collection in collections:
         for record in survey_db[collection].find(query, {"message.id": 1, "message.type": 1, "published": 1}):
             yield Accepted(record["message"]["id"], collection, str(record["_id"]), record["message"].get("type", "?"),
                            bool(record.get("published")))
@@ -101,7 +106,7 @@ def dead_letters(amqp_url):
 def check_delivery(config, period=None, out=print):
     """Print what is missing; returns the list."""
     client = mongo.client(config.mongo_url)
-    accepted = list(accepted_messages(client[config.survey_db], period))
+    accepted = list(accepted_messages(client[config.survey_db], event_collections(config), period))
     applied = applied_ids(client[config.scores_db], [a.message_id for a in accepted])
     dead = dead_letters(config.amqp_url)
     queued = amqp.queue_depths(config.amqp_url)[amqp.QUEUE]

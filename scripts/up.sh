@@ -74,6 +74,7 @@ trap cleanup EXIT
 supervise survey var/log/survey.log .venv/bin/gunicorn -c deploy/gunicorn.conf.py -b "127.0.0.1:$SURVEY_PORT" \
   "services.survey:create_app()" & SUPERVISORS+=($!)
 supervise scoring var/log/scoring.log .venv/bin/python -m services.scoring & SUPERVISORS+=($!)
+supervise delivery var/log/delivery.log .venv/bin/python -m services.delivery & SUPERVISORS+=($!)
 supervise gateway var/log/gateway.log .venv/bin/gunicorn -c deploy/gunicorn.conf.py -b "127.0.0.1:$GATEWAY_PORT" \
   "gateway:create_app()" & SUPERVISORS+=($!)
 
@@ -87,6 +88,7 @@ cat <<MSG
 
   survey service  http://127.0.0.1:$SURVEY_PORT     API docs http://127.0.0.1:$SURVEY_PORT/docs
   gateway         http://127.0.0.1:$GATEWAY_PORT     API docs http://127.0.0.1:$GATEWAY_PORT/docs
+  console         http://127.0.0.1:$SURVEY_PORT/console     (营商办 and departments: sign in with the admin key or a department key)
   dashboard       http://127.0.0.1:$GATEWAY_PORT/dashboard   (log in with the admin key or a portal key)
   scoring worker  http://127.0.0.1:${MANYI_SCORING_HEALTH_PORT:-8003}/readyz
   admin key       $MANYI_ADMIN_KEY   (also in var/admin.key)

@@ -20,6 +20,12 @@ REQUEST_ID_HEADER = "x-request-id"          # the request that produced the mess
 def request_id_of(props):
     value = (props.headers or {}).get(REQUEST_ID_HEADER) if props is not None else None
     return value.decode(errors="replace") if isinstance(value, bytes) else value
+# The webhook deliveries' own queue (issue 17). Every publisher declares it, so events are kept from the
+# first publish on, even before a delivery worker has ever run.
+WEBHOOK_QUEUE = "webhooks.events"
+WEBHOOK_DEAD_QUEUE = "webhooks.dead"
+WEBHOOK_ROUTING_KEYS = ("response.submitted", "visit.recorded", "demand.updated", "demand.overdue",
+                        "survey.opened", "survey.closed", "period.released")
 
 
 def connection_parameters(url, timeout=3):
@@ -49,6 +55,20 @@ def declare_topology(channel):
     })
     for key in ROUTING_KEYS:
         channel.queue_bind(QUEUE, EXCHANGE, key)
+    declare_webhook_queue(channel)
+
+
+def declare_webhook_queue(channel):
+    """`webhooks.events` (quorum, durable) bound to what webhooks offer; poison goes to `webhooks.dead`."""
+    channel.queue_declare(WEBHOOK_DEAD_QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
+    channel.queue_declare(WEBHOOK_QUEUE, durable=True, arguments={
+        "x-queue-type": "quorum",
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": WEBHOOK_DEAD_QUEUE,
+        "x-delivery-limit": DELIVERY_LIMIT,
+    })
+    for key in WEBHOOK_ROUTING_KEYS:
+        channel.queue_bind(WEBHOOK_QUEUE, EXCHANGE, key)
 
 
 def properties(message, headers=None):

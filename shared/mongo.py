@@ -145,6 +145,8 @@ _holders = {}
 
 def announce_sessions(database):
     """Take part in SessionHolders for transactions on `database`'s client (once per process and client)."""
+    if not isinstance(database.client, MongoClient):  # a test's fake database
+        return None
     with _lock:
         if id(database.client) not in _holders:
             _holders[id(database.client)] = SessionHolders(database.transaction_holders)
