@@ -43,7 +43,8 @@ def event_collections(config):
 
 def accepted_messages(survey_db, collections, period=None):
     """Every event the survey service answered 202 for (optionally of one period)."""
-    query = {"message.id": {"$exists": True}}
+    # Only the events scoring consumes (its queue's bindings); others (survey.opened, …) go to webhooks only.
+    query = {"message.id": {"$exists": True}, "message.type": {"$in": list(amqp.ROUTING_KEYS)}}
     if period:
         query["message.data.period"] = period
     for collection in collections:
