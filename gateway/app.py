@@ -8,7 +8,7 @@ from gateway.sessions import Sessions
 from shared import config as config_module
 from shared import mongo
 from shared.keys import KeyRing
-from shared.web import behind_proxies, create_api, health_routes
+from shared.web import behind_proxies, create_api, health_routes, metrics_route, observe_requests
 
 
 @dataclass
@@ -24,6 +24,7 @@ def create_app(config=None):
     config = config or config_module.load()
     app = Flask(__name__)
     behind_proxies(app, config.proxy_hops)
+    observe_requests(app, "gateway")
     rest = create_api(app, "Manyi gateway", "Read-only satisfaction indices for portals and leaders (DESIGN §6).")
     figures = Figures(config)
     sessions = Sessions(mongo.client(config.mongo_url)[config.gateway_db].sessions, figures.keys, config.admin_key)
@@ -35,6 +36,7 @@ def create_app(config=None):
     app.register_blueprint(dashboard.page)
     app.extensions["manyi"].report_sheets.append(demands.demand_sheet)
     health_routes(app, {"mongodb": figures.ping})
+    metrics_route(app)
     app.after_request(revalidate_json)
     return app
 

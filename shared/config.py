@@ -20,7 +20,7 @@ DEFAULTS = {
     "MANYI_PROXY_HOPS": "0",
     "MANYI_BATCH_SIZE": "200",
     "MANYI_BATCH_LINGER_MS": "50",
-    "MANYI_PREFETCH": "1000",
+    "MANYI_PREFETCH": "400",  # two batches: see services/scoring/consumer.py
     "MANYI_SCORING_HEALTH_PORT": "8003",
     "MANYI_WORKER_ID": "",
     "MANYI_GATEWAY_DB": "manyi_gateway",
