@@ -146,7 +146,7 @@ def period_report(figs, period, extra_sheets=()):
                              "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
 def report(period):
     """The ranking report of a period as an Excel workbook (Chinese headers, numbers as numbers)."""
-    if not PERIOD_RE.match(period):
+    if not PERIOD_RE.fullmatch(period):
         abort(400, message="period must be a quarter YYYYQn", errors={"period": ["应为季度，如 2026Q4 / a quarter YYYYQn"]})
     data = period_report(figures(), period, current_app.extensions["manyi"].report_sheets)
     response = send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,

@@ -2,6 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.domain import PERIOD_RE, SEGMENT_ATTRIBUTES, quarter_range
+from shared.validators import FullMatch
 
 MAX_TREND_QUARTERS = 40
 
@@ -9,7 +10,7 @@ Interval = fields.List(fields.Float(), allow_none=True, metadata={"description":
 
 
 class PeriodQuerySchema(Schema):
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE, error="a quarter YYYYQn"))
+    period = fields.String(required=True, validate=FullMatch(PERIOD_RE, error="a quarter YYYYQn"))
 
 
 
@@ -63,8 +64,8 @@ class SegmentQuerySchema(PeriodQuerySchema):
 
 
 class TrendQuerySchema(Schema):
-    from_ = fields.String(required=True, data_key="from", validate=validate.Regexp(PERIOD_RE, error="a quarter YYYYQn"))
-    to = fields.String(required=True, validate=validate.Regexp(PERIOD_RE, error="a quarter YYYYQn"))
+    from_ = fields.String(required=True, data_key="from", validate=FullMatch(PERIOD_RE, error="a quarter YYYYQn"))
+    to = fields.String(required=True, validate=FullMatch(PERIOD_RE, error="a quarter YYYYQn"))
 
     @validates_schema
     def ordered_and_bounded(self, data, **kwargs):

@@ -54,7 +54,7 @@ def period_of(moment):
 
 def period_key(period):
     """Sort key of a period string."""
-    m = PERIOD_RE.match(period)
+    m = PERIOD_RE.fullmatch(period)
     return (int(m.group(1)), int(m.group(2)))
 
 

@@ -9,6 +9,7 @@ import uuid
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from shared.domain import CAPITALS, CHANNELS, DEMAND_STATUSES, OWNERSHIPS, PERIOD_RE, SCALES, URGENCIES, utcnow
+from shared.validators import FullMatch
 
 SCHEMA_VERSION = 1
 
@@ -19,7 +20,7 @@ DEPARTMENT_CHANGED = "department.changed"
 DEMAND_OVERDUE = "demand.overdue"
 TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED, DEMAND_OVERDUE)
 
-Period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
+Period = fields.String(required=True, validate=FullMatch(PERIOD_RE))
 
 
 class EnterpriseSnapshotSchema(Schema):
@@ -51,7 +52,7 @@ class RatingsEventSchema(Schema):
         unknown = EXCLUDE
     source_id = fields.String(required=True)  # response_id or visit_id
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
+    period = fields.String(required=True, validate=FullMatch(PERIOD_RE))
     survey_id = fields.String(load_default=None)
     enterprise = fields.Nested(EnterpriseSnapshotSchema, required=True)
     ratings = fields.List(fields.Nested(RatingSchema), required=True)
@@ -78,7 +79,7 @@ class DemandStateSchema(Schema):
     category = fields.String(required=True, validate=validate.Length(min=1))
     urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
     status = fields.String(required=True, validate=validate.OneOf(DEMAND_STATUSES))
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
+    period = fields.String(required=True, validate=FullMatch(PERIOD_RE))
     received_at = fields.AwareDateTime(required=True)
     first_assigned_at = fields.AwareDateTime(load_default=None, allow_none=True)
     deadline = fields.AwareDateTime(load_default=None, allow_none=True)
@@ -94,7 +95,7 @@ class DemandOverdueSchema(Schema):
         unknown = EXCLUDE
     demand_id = fields.String(required=True, validate=validate.Length(min=1))
     department = fields.String(required=True, validate=validate.Length(min=1))
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
+    period = fields.String(required=True, validate=FullMatch(PERIOD_RE))
     deadline = fields.AwareDateTime(required=True)
 
 

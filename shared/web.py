@@ -4,10 +4,13 @@ import time
 
 import swagger_ui_bundle
 from flask import jsonify, request, send_from_directory
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from shared import safe_json
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
@@ -20,6 +23,25 @@ ZH = {400: "请求有误", 401: "需要有效的密钥", 403: "无权访问", 40
 class Parser(FlaskParser):
     """Bad bodies are 400 (DESIGN §3), not webargs' default 422."""
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req):
+        # Bounded depth, no lone surrogates (shared/safe_json.py); a failure is webargs' "invalid JSON" 400.
+        if not (req.mimetype == "application/json" or req.mimetype.endswith("+json")):
+            return super()._raw_load_json(req)
+        data = req.get_data(cache=True)
+        limit = req.max_content_length
+        if req.content_length is None and limit is not None and len(data) >= limit:
+            # A chunked body has no length to check up front; werkzeug cuts it at the limit, which would
+            # otherwise read as truncated JSON (400) instead of a body over the limit (413).
+            raise RequestEntityTooLarge()
+        return safe_json.loads(data)
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """request.get_json() in any view parses as the API's bodies do."""
+
+    def loads(self, s, **kwargs):
+        return safe_json.loads(s)
 
 
 Blueprint.ARGUMENTS_PARSER = Parser()
@@ -36,6 +58,8 @@ def _flatten(errors):
 
 def error_response(status, message, errors=None):
     body = {"code": status, "status": ZH.get(status, ""), "message": message}
+    if errors is None and 400 <= status < 500:
+        errors = {"request": [ZH.get(status, "请求有误"), message]}  # every 4xx carries `errors` (DESIGN §9)
     if errors is not None:
         body["errors"] = errors
     return jsonify(body), status
@@ -50,6 +74,7 @@ def create_api(app, title, description):
                           "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
                           "security": [{"bearer": []}]},
         MAX_CONTENT_LENGTH=MAX_BODY, JSON_AS_ASCII=False)
+    app.json = SafeJSONProvider(app)
     app.json.ensure_ascii = False
     api = Api(app)
 
@@ -69,7 +94,11 @@ def create_api(app, title, description):
         if isinstance(errors, dict) and isinstance(errors.get("json"), list):  # the body itself is unreadable
             message = "the body is not a JSON document of the expected shape / 请求体不是所需格式的 JSON"
             errors = {"body": ["请求体不是合法的 JSON 对象", *errors["json"]]}
-        return error_response(exc.code, message, errors)
+        response, status = error_response(exc.code, message, errors)
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":  # keep Allow on 405, Retry-After, WWW-Authenticate, …
+                response.headers[name] = value
+        return response, status
 
     @app.errorhandler(Exception)
     def unexpected(exc):

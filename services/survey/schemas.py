@@ -5,17 +5,7 @@ from flask_smorest.fields import Upload
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from shared.domain import CAPITALS, OWNERSHIPS, PERIOD_RE, QUESTION_TYPES, ROLES, SCALES, uscc_is_valid
-
-
-class FullMatch(validate.Regexp):
-    """Regexp over the whole value: a pattern's `$` also matches before a trailing newline, and would let
-    "market\n" through. The pattern keeps `$` so that the OpenAPI document stays valid ECMA regex."""
-
-    def __call__(self, value):
-        if self.regex.fullmatch(value) is None:
-            raise ValidationError(self._format_error(value))
-        return value
-
+from shared.validators import FullMatch  # noqa: F401 (re-exported to the feature schemas)
 
 CODE = FullMatch(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", error="letters, digits, '_', '.', '-' (≤ 64)")
 QUESTION_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
