@@ -28,6 +28,7 @@ DEFAULTS = {
     "MANYI_DEMAND_DAYS_MAJOR": "30",
     "MANYI_BAD_RATING_WORKDAYS": "15",
     "MANYI_OVERDUE_SWEEP_SECONDS": "10",
+    "MANYI_VISIT_QUARTERS": "2",
 }
 
 
@@ -55,6 +56,7 @@ class Config:
     demand_days_major: int = 30
     bad_rating_workdays: int = 15    # 差评 rectification term, in Chinese working days
     overdue_sweep_seconds: int = 10  # how often the survey service looks for demands past their deadline
+    visit_quarters: int = 2  # visits may be recorded for the current quarter and the one before (closed ones stay closed)
     extra: dict = field(default_factory=dict)
 
     def with_(self, **changes):
@@ -87,6 +89,7 @@ def load(environ=None):
         demand_days_major=int(env["MANYI_DEMAND_DAYS_MAJOR"]),
         bad_rating_workdays=int(env["MANYI_BAD_RATING_WORKDAYS"]),
         overdue_sweep_seconds=int(env["MANYI_OVERDUE_SWEEP_SECONDS"]),
+        visit_quarters=int(env["MANYI_VISIT_QUARTERS"]),
     )
 
 

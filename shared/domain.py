@@ -67,6 +67,20 @@ def previous_quarter(period):
     return f"{year - 1}Q4" if quarter == 1 else f"{year}Q{quarter - 1}"
 
 
+def quarter_start(period):
+    """The first moment of a quarter, in Asia/Shanghai."""
+    year, quarter = period_key(period)
+    return datetime(year, 3 * (quarter - 1) + 1, 1, tzinfo=SHANGHAI)
+
+
+def reporting_window_start(now, quarters):
+    """Start of the open reporting window: the current quarter and the `quarters` − 1 before it."""
+    period = period_of(now)
+    for _ in range(max(quarters, 1) - 1):
+        period = previous_quarter(period)
+    return quarter_start(period)
+
+
 def quarter_range(first, last):
     """Every quarter from `first` to `last`, both included (empty when `first` is after `last`)."""
     out, (year, quarter) = [], period_key(first)

@@ -3,13 +3,15 @@ import functools
 import io
 import json
 import zipfile
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from gateway import create_app as create_gateway
 from services.survey import create_app
+from shared.domain import reporting_window_start, utcnow
 from tests.api import FlaskApi, ok
-from tests.factories import uscc, xlsx
+from tests.factories import enterprise, uscc, xlsx
 
 DEEP = ("[" * 3000 + "]" * 3000).encode()
 SURROGATE = b'{"token": "\\ud800", "answers": {"q1": "\\udfff"}, "code": "\\ud800", "name": "\\ud800"}'
@@ -137,3 +139,50 @@ def test_405_names_the_allowed_methods_and_is_json(api):
 
 def test_unknown_path_is_json_with_errors(api):
     assert_json_error(api("GET", "/api/v1/no-such-thing"), 404)
+
+
+@pytest.fixture
+def visit_setup(api, config):
+    admin = config.admin_key
+    ok(api("POST", "/api/v1/departments", admin, {"code": "market", "name": "县市场监督管理局"}), 201)
+    firm = enterprise()
+    ok(api("POST", "/api/v1/enterprises", admin, firm), 201)
+    return admin, firm
+
+
+def test_visits_outside_the_reporting_window_are_refused(api, visit_setup):
+    admin, firm = visit_setup
+    now = utcnow()
+    window = reporting_window_start(now, 2)
+    for when in ("0001-01-01T00:00:00+14:00", "1970-01-01T00:00:00+00:00", "9999-12-31T23:59:59-14:00",
+                 (window - timedelta(seconds=1)).isoformat(), (now + timedelta(days=2)).isoformat()):
+        reply = api("POST", "/api/v1/visits", admin, {"enterprise": firm["code"], "visited_at": when,
+                                                     "ratings": [{"department": "market", "level": 4}], "demands": []})
+        assert_json_error(reply)
+        assert "visited_at" in reply.json["errors"], (when, reply)
+    ok(api("POST", "/api/v1/visits", admin, {"enterprise": firm["code"], "visited_at": window.isoformat(),
+                                            "ratings": [{"department": "market", "level": 4}], "demands": []}), 202)
+
+
+def test_reporting_window_is_the_current_and_previous_quarter_in_shanghai():
+    from zoneinfo import ZoneInfo
+    shanghai = ZoneInfo("Asia/Shanghai")
+    assert reporting_window_start(datetime(2026, 11, 26, 8, tzinfo=UTC), 2) == datetime(2026, 7, 1, tzinfo=shanghai)
+    assert reporting_window_start(datetime(2026, 2, 1, tzinfo=UTC), 2) == datetime(2025, 10, 1, tzinfo=shanghai)
+    # 2026-03-31 17:00 UTC is already 2026Q2 in Shanghai
+    assert reporting_window_start(datetime(2026, 3, 31, 17, tzinfo=UTC), 1) == datetime(2026, 4, 1, tzinfo=shanghai)
+
+
+def test_assign_deadlines_far_from_now_are_refused(api, visit_setup):
+    admin, firm = visit_setup
+    visit = ok(api("POST", "/api/v1/visits", admin, {
+        "enterprise": firm["code"], "visited_at": utcnow().isoformat(), "ratings": [],
+        "demands": [{"department": "market", "category": "融资", "text": "贷款难", "urgency": "ordinary"}]}), 202)
+    (demand_id,) = visit["demand_ids"]
+    for deadline in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
+                     (utcnow() + timedelta(days=400)).isoformat()):
+        reply = api("POST", f"/api/v1/demands/{demand_id}/assign", admin, {"department": "market", "deadline": deadline})
+        assert_json_error(reply)
+        assert "deadline" in reply.json["errors"]
+    ok(api("POST", f"/api/v1/demands/{demand_id}/assign", admin,
+           {"department": "market", "deadline": (utcnow() + timedelta(days=20)).isoformat()}), 200)

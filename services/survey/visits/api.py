@@ -17,20 +17,26 @@ from services.survey.demands import ledger, rules
 from services.survey.demands.schemas import VisitAcceptedSchema, VisitSchema
 from services.survey.web import services
 from shared import messages, mongo
-from shared.domain import VISIT_INDICATOR, linear_points, period_of, utcnow
+from shared.domain import VISIT_INDICATOR, linear_points, period_of, reporting_window_start, utcnow
 from shared.keys import require
 
 blp = Blueprint("visits", __name__, url_prefix="/api/v1", description="Visits (万人助万企 走访)")
 CLOCK_SKEW = timedelta(hours=1)  # a phone's clock may run a little ahead
 
 
-def visit_errors(body, departments, enterprise, now):
-    """Per-field errors beyond the schema: who and what the visit names must exist."""
+def visit_errors(body, departments, enterprise, now, quarters=2):
+    """Per-field errors beyond the schema: who and what the visit names must exist, and when it happened
+    must lie in the open reporting window (a visit backdated into a closed quarter would change figures
+    already reported)."""
     errors = {}
     if enterprise is None:
         errors["enterprise"] = ["未知企业", f"unknown enterprise {body['enterprise']}"]
+    opens = reporting_window_start(now, quarters)
     if body["visited_at"] > now + CLOCK_SKEW:
         errors["visited_at"] = ["走访时间不能晚于现在", "visited_at is in the future"]
+    elif body["visited_at"] < opens:  # aware datetimes compare safely even in year 1 at +14:00
+        errors["visited_at"] = [f"走访时间须在 {opens.date().isoformat()} 之后（已结束的季度不再受理）",
+                                f"visited_at must be on or after {opens.date().isoformat()} (closed quarters)"]
     if not body["ratings"] and not body["demands"]:
         errors["ratings"] = ["至少填写一项评价或诉求", "a visit records at least one rating or demand"]
     for part in ("ratings", "demands"):
@@ -87,7 +93,7 @@ def record_visit(body):
     store = svc.store
     departments = {d["_id"]: d["name"] for d in store.departments.find({}, {"name": 1})}
     enterprise = store.enterprises.find_one({"_id": body["enterprise"]})
-    errors = visit_errors(body, departments, enterprise, now)
+    errors = visit_errors(body, departments, enterprise, now, services().config.visit_quarters)
     if errors:
         abort(400, message="the visit is not valid / 走访记录有误", errors=errors)
     actor, terms = rules.actor_of(g.api_key), rules.Terms.of(svc.config)
