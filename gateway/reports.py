@@ -17,6 +17,7 @@ from openpyxl.styles import Font, PatternFill
 from gateway.api import READERS, figures
 from gateway.labels import ATTRIBUTE_NAMES, VALUE_NAMES
 from shared.domain import PERIOD_RE, SEGMENT_ATTRIBUTES
+from shared.exports import safe_row
 from shared.keys import require
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Ranking report (portal, admin)")
@@ -100,7 +101,7 @@ def segment_sheet(figs, period):
 
 def sheet_title(title, taken):
     """Excel's limits: at most 31 characters, none of : \\ / ? * [ ], unique in the workbook."""
-    base = re.sub(r"[:\\/?*\[\]]", "_", title)[:31]
+    base = re.sub(r"[:\\/?*\[\]\x00-\x1f\x7f]", "_", title).strip("'")[:31] or "_"
     name, i = base, 2
     while name in taken:
         suffix = f"~{i}"
@@ -120,7 +121,7 @@ def build_report(sheets):
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for i, row in enumerate(sheet.rows):
-            ws.append(row)
+            ws.append(safe_row(row))
             for (_, fmt), cell in zip(sheet.columns, ws[ws.max_row]):
                 if fmt:
                     cell.number_format = fmt
