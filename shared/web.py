@@ -65,6 +65,26 @@ def error_response(status, message, errors=None):
     return jsonify(body), status
 
 
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+DOCS_CSP = PAGE_CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")  # swagger-ui's inline boot
+
+
+def security_headers(response):
+    """On every answer of both services, pages and errors alike, unless a view chose stricter ones.
+
+    The respondent's link carries its token and the visit page keeps a cadre key in localStorage on the
+    same origin, so: no framing, no sniffing, no referrer (the token must not leak to another site).
+    """
+    headers = response.headers
+    docs = request.path == "/docs" or request.path.startswith("/docs/")
+    headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else PAGE_CSP)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
 def create_api(app, title, description):
     app.config.update(
         API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.0.3",
@@ -77,6 +97,7 @@ def create_api(app, title, description):
     app.json = SafeJSONProvider(app)
     app.json.ensure_ascii = False
     api = Api(app)
+    app.after_request(security_headers)
 
     @app.get("/docs-assets/<path:name>")
     def docs_assets(name):

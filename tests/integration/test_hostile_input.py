@@ -12,6 +12,7 @@ from services.survey import create_app
 from shared.domain import reporting_window_start, utcnow
 from tests.api import FlaskApi, ok
 from tests.factories import enterprise, uscc, xlsx
+from tests.harness import ROOT
 
 DEEP = ("[" * 3000 + "]" * 3000).encode()
 SURROGATE = b'{"token": "\\ud800", "answers": {"q1": "\\udfff"}, "code": "\\ud800", "name": "\\ud800"}'
@@ -186,3 +187,28 @@ def test_assign_deadlines_far_from_now_are_refused(api, visit_setup):
         assert "deadline" in reply.json["errors"]
     ok(api("POST", f"/api/v1/demands/{demand_id}/assign", admin,
            {"department": "market", "deadline": (utcnow() + timedelta(days=20)).isoformat()}), 200)
+
+
+def test_every_page_and_error_of_both_services_carries_the_security_headers(app, config):
+    survey, gateway = app.test_client(), create_gateway(config).test_client()
+    answers = [survey.get("/s/no-such-token"), survey.get("/visit"), survey.get("/healthz"), survey.get("/docs"),
+               survey.post("/api/v1/responses", data=b"{", content_type="application/json"),
+               gateway.get("/dashboard"), gateway.get("/api/v1/indices?period=2026Q4"), gateway.get("/nowhere")]
+    for r in answers:
+        h = r.headers
+        assert "frame-ancestors 'none'" in h["Content-Security-Policy"], r
+        assert h["X-Frame-Options"] == "DENY" and h["X-Content-Type-Options"] == "nosniff", r
+        assert h["Referrer-Policy"] in ("no-referrer", "same-origin"), r
+    # the visit page runs its one inline script by hash, nothing else inline
+    visit_csp = answers[1].headers["Content-Security-Policy"]
+    assert "'sha256-" in visit_csp and "unsafe-inline' ;" not in visit_csp
+    assert "script-src 'sha256-" in visit_csp
+    assert answers[0].headers["Referrer-Policy"] == "no-referrer"  # the token in the URL must not leak
+
+
+def test_dashboard_tooltips_escape_department_names():
+    js = (ROOT / "gateway/static/dashboard.js").read_text(encoding="utf-8")
+    tooltips = [line for line in js.splitlines() if "formatter:" in line and "<br>" in line]
+    assert len(tooltips) == 3
+    for line in tooltips:  # ECharts renders these as HTML: every interpolated name goes through esc()
+        assert "${d.name}" not in line and "${name(d.code)}" not in line and "${t.period}" not in line, line

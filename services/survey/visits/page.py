@@ -5,7 +5,12 @@ the phone's localStorage (the browser's storage for this site only), so a cadre 
 asked again on every visit, and "退出" forgets it. Nothing else is loaded: no CDN, no third-party
 script that could read the key, and every text from the server is inserted as text, never as HTML.
 """
+import base64
+import hashlib
+
 from flask import Blueprint, Response
+
+from shared.web import PAGE_CSP
 
 page = Blueprint("visit_page", __name__)
 
@@ -217,7 +222,15 @@ start();
 """
 
 
+# The one inline script is allowed by its hash, so no other script (an injected one) can run beside the key.
+SCRIPT = HTML.split("<script>", 1)[1].split("</script>", 1)[0]
+CSP = PAGE_CSP.replace("script-src 'self'", "script-src 'sha256-"
+                       + base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode() + "'")
+
+
 @page.get("/visit")
 def visit_page():
     """The cadre's visit page (Chinese, for phones)."""
-    return Response(HTML, mimetype="text/html")
+    response = Response(HTML, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = CSP
+    return response
