@@ -8,6 +8,7 @@ from gateway.sessions import Sessions
 from shared import config as config_module
 from shared import mongo
 from shared.keys import KeyRing
+from shared.limits import SharedLimiter
 from shared.web import behind_proxies, create_api, health_routes
 
 
@@ -27,8 +28,11 @@ def create_app(config=None):
     api = create_api(app, "Manyi gateway", "Read-only satisfaction indices for portals and leaders (DESIGN §6).")
     figures = Figures(config)
     sessions = Sessions(mongo.client(config.mongo_url)[config.gateway_db].sessions, figures.keys, config.admin_key)
-    app.extensions["manyi"] = GatewayServices(config, figures, KeyRing(figures.keys, config.admin_key, sessions.current),
-                                              sessions)
+    limits = mongo.client(config.mongo_url)[config.gateway_db].limits
+    keyring = KeyRing(figures.keys, config.admin_key, sessions.current,
+                      failures=SharedLimiter(limits, config.auth_failures, "auth"),
+                      note_use=False)  # the keys are the survey service's; the gateway never writes its database
+    app.extensions["manyi"] = GatewayServices(config, figures, keyring, sessions)
     from gateway import api as indices_api
     from gateway import dashboard, reports, segments, trends
     from gateway import demands as demand_stats

@@ -29,6 +29,8 @@ DEFAULTS = {
     "MANYI_BAD_RATING_WORKDAYS": "15",
     "MANYI_OVERDUE_SWEEP_SECONDS": "10",
     "MANYI_VISIT_QUARTERS": "2",
+    "MANYI_AUTH_FAILURES": "30",
+    "MANYI_TRUSTED_PROXIES": "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16",
 }
 
 
@@ -56,6 +58,8 @@ class Config:
     demand_days_major: int = 30
     bad_rating_workdays: int = 15    # 差评 rectification term, in Chinese working days
     overdue_sweep_seconds: int = 10  # how often the survey service looks for demands past their deadline
+    auth_failures: int = 30  # wrong keys per client per minute before 429 (0: no limit)
+    trusted_proxies: str = ""  # CIDRs whose X-Forwarded-For is believed (with MANYI_PROXY_HOPS > 0)
     visit_quarters: int = 2  # visits may be recorded for the current quarter and the one before (closed ones stay closed)
     extra: dict = field(default_factory=dict)
 
@@ -90,6 +94,8 @@ def load(environ=None):
         bad_rating_workdays=int(env["MANYI_BAD_RATING_WORKDAYS"]),
         overdue_sweep_seconds=int(env["MANYI_OVERDUE_SWEEP_SECONDS"]),
         visit_quarters=int(env["MANYI_VISIT_QUARTERS"]),
+        auth_failures=int(env["MANYI_AUTH_FAILURES"]),
+        trusted_proxies=env["MANYI_TRUSTED_PROXIES"],
     )
 
 

@@ -157,20 +157,3 @@ def health_routes(app, checks):
                 ready = False
                 results[name] = {"ok": False, "error": repr(exc)[:200]}
         return {"ready": ready, "checks": results}, 200 if ready else 503
-
-
-class RateLimiter:
-    """Fixed one-minute windows per client address, per process: a brake on abuse, not billing."""
-
-    def __init__(self, per_minute):
-        self.per_minute = per_minute
-        self._window, self._counts = 0, {}
-
-    def allow(self, client):
-        if self.per_minute <= 0:
-            return True
-        window = int(time.time() // 60)
-        if window != self._window:
-            self._window, self._counts = window, {}
-        self._counts[client] = self._counts.get(client, 0) + 1
-        return self._counts[client] <= self.per_minute

@@ -3,7 +3,7 @@ import importlib
 import logging
 from dataclasses import dataclass
 
-from flask import Flask, request
+from flask import Flask, make_response, request
 from pymongo.errors import PyMongoError
 
 from services.survey.keys.store import ensure_admin_key
@@ -11,7 +11,8 @@ from services.survey.outbox import Outbox
 from services.survey.store import SurveyStore
 from shared import config as config_module
 from shared.keys import KeyRing
-from shared.web import RateLimiter, behind_proxies, create_api, error_response, health_routes
+from shared.limits import SharedLimiter
+from shared.web import behind_proxies, create_api, error_response, health_routes
 
 log = logging.getLogger(__name__)
 PUBLIC_PREFIXES = ("/api/v1/responses", "/s/")
@@ -26,7 +27,7 @@ class SurveyServices:
     store: SurveyStore
     keyring: KeyRing
     outbox: Outbox
-    limiter: RateLimiter
+    limiter: SharedLimiter
     indexes_ready: bool = False
 
     def ensure_indexes(self):
@@ -45,14 +46,16 @@ def create_app(config=None, background=True):
     api = create_api(app, "Manyi survey service",
                      "Keys, departments, enterprises, surveys, invitations and answers (DESIGN §3–4).")
     store = SurveyStore(config)
-    services = SurveyServices(config, store, KeyRing(store.keys, config.admin_key), Outbox(store, config),
-                              RateLimiter(config.rate_limit))
+    services = SurveyServices(config, store,
+                              KeyRing(store.keys, config.admin_key,
+                                      failures=SharedLimiter(store.db.limits, config.auth_failures, "auth")),
+                              Outbox(store, config), SharedLimiter(store.db.limits, config.rate_limit, "public"))
     app.extensions["manyi"] = services
 
     @app.before_request
     def before():
-        if request.path.startswith(PUBLIC_PREFIXES) and not services.limiter.allow(request.remote_addr or "-"):
-            return error_response(429, "too many requests from this address; try again in a minute")
+        if request.path.startswith(PUBLIC_PREFIXES) and not services.limiter.hit(request.remote_addr or "-"):
+            return too_many_requests()
         if request.path.startswith(("/api/", "/s/")):
             try:
                 services.ensure_indexes()
@@ -75,6 +78,21 @@ def create_app(config=None, background=True):
     if background:
         services.outbox.start()
     return app
+
+
+def too_many_requests():
+    """429 in Chinese for the phone that tripped the limit: a page for the respondent's page, JSON for the API."""
+    if request.path.startswith("/s/"):
+        from services.survey.answers.page import message
+        body, status = message(429, kind="closed", badge="!", heading="访问过于频繁",
+                               text="您的网络提交过于频繁，请一分钟后再打开链接。")
+        response = make_response(body, status)
+    else:
+        response, status = error_response(429, "请求过于频繁，请一分钟后再试 / too many requests; try again in a minute",
+                                          {"request": ["请求过于频繁，请一分钟后再试", "too many requests from this address"]})
+        response.status_code = status
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 def _raise(message):

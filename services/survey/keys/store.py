@@ -8,12 +8,18 @@ from shared.domain import utcnow
 from shared.keys import key_hash, new_key
 
 
-def create_key(store, role, name, department=None):
+def create_key(store, role, name, department=None, expires_at=None):
     key = new_key()
     doc = {"_id": secrets.token_hex(8), "hash": key_hash(key), "role": role, "name": name,
-           "department": department, "created_at": utcnow()}
+           "department": department, "created_at": utcnow(), "expires_at": expires_at, "revoked_at": None}
     store.keys.insert_one(doc)
     return doc, key
+
+
+def revoke_key(store, key_id, now):
+    """Mark a key revoked (kept, so the list shows who had it); False when there is no such key."""
+    result = store.keys.update_one({"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": now}})
+    return result.matched_count == 1 or store.keys.count_documents({"_id": key_id}, limit=1) == 1
 
 
 def ensure_admin_key(store, config):
