@@ -24,7 +24,7 @@ class GatewayServices:
 def create_app(config=None):
     config = config or config_module.load()
     app = Flask(__name__)
-    behind_proxies(app, config.proxy_hops)
+    behind_proxies(app, config.proxy_hops, config.trusted_proxies)
     api = create_api(app, "Manyi gateway", "Read-only satisfaction indices for portals and leaders (DESIGN §6).")
     figures = Figures(config)
     sessions = Sessions(mongo.client(config.mongo_url)[config.gateway_db].sessions, figures.keys, config.admin_key)

@@ -1,4 +1,5 @@
 """What both web processes share: the flask-smorest Api, one JSON error shape, health, local docs."""
+import ipaddress
 import logging
 import time
 
@@ -129,14 +130,45 @@ def create_api(app, title, description):
     return api
 
 
-def behind_proxies(app, hops):
+def behind_proxies(app, hops, trusted=""):
     """Trust the X-Forwarded-For/-Proto/-Host of `hops` reverse proxies (TLS terminators) in front.
 
     Without it, behind a proxy every client has the proxy's address, so one client's rate limit is the
-    whole county's, and the dashboard's same-origin check and secure cookie see plain http.
+    whole county's, and the dashboard's same-origin check and secure cookie see plain http. The headers
+    are believed only from a peer inside `trusted` (CIDRs): a client that reaches the process directly
+    cannot name itself anyone by sending X-Forwarded-For.
     """
     if hops > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ForwardedClient(ProxyFix(app.wsgi_app, x_for=0, x_proto=hops, x_host=hops),
+                                       app.wsgi_app, hops, trusted)
+
+
+class ForwardedClient:
+    """The client is the right-most address of [X-Forwarded-For…, peer] that is not a trusted proxy,
+    looking at most `hops` proxies deep; untrusted peers' forwarding headers are ignored."""
+
+    def __init__(self, proxied, direct, hops, trusted):
+        self.proxied, self.direct, self.hops = proxied, direct, hops
+        self.networks = [ipaddress.ip_network(c.strip(), strict=False) for c in trusted.split(",") if c.strip()]
+
+    def trusted(self, address):
+        try:
+            ip = ipaddress.ip_address(address.strip())
+        except ValueError:
+            return False
+        return any(ip in network for network in self.networks)
+
+    def __call__(self, environ, start_response):
+        if not self.trusted(environ.get("REMOTE_ADDR", "")):
+            return self.direct(environ, start_response)
+        chain = [a.strip() for a in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+        chain.append(environ.get("REMOTE_ADDR", ""))
+        steps = 0
+        while steps < self.hops and len(chain) > 1 and self.trusted(chain[-1]):
+            chain.pop()
+            steps += 1
+        environ["REMOTE_ADDR"] = chain[-1]  # the right-most hop no trusted proxy vouches for beyond
+        return self.proxied(environ, start_response)
 
 
 def health_routes(app, checks):

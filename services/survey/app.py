@@ -42,7 +42,7 @@ class SurveyServices:
 def create_app(config=None, background=True):
     config = config or config_module.load()
     app = Flask(__name__)
-    behind_proxies(app, config.proxy_hops)
+    behind_proxies(app, config.proxy_hops, config.trusted_proxies)
     api = create_api(app, "Manyi survey service",
                      "Keys, departments, enterprises, surveys, invitations and answers (DESIGN §3–4).")
     store = SurveyStore(config)
