@@ -1,4 +1,4 @@
-.PHONY: up test lint bench clean
+.PHONY: up test lint bench fuzz fuzz-quick clean
 up:
 	@bash scripts/up.sh
 test:
@@ -7,5 +7,9 @@ lint:
 	@bash scripts/bootstrap.sh && .venv/bin/ruff check .
 bench:
 	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python bench/ingest.py
+fuzz:
+	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python scripts/fuzz.py --max-examples 25
+fuzz-quick:
+	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python scripts/fuzz.py --max-examples 2
 clean:
 	rm -rf var .venv
