@@ -1,4 +1,4 @@
-.PHONY: up test lint bench fuzz fuzz-quick clean
+.PHONY: up test lint bench bench-scale fuzz fuzz-quick clean
 up:
 	@bash scripts/up.sh
 test:
@@ -13,3 +13,5 @@ fuzz-quick:
 	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python scripts/fuzz.py --max-examples 2
 clean:
 	rm -rf var .venv
+bench-scale:
+	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python bench/scale.py $(SCALE_ARGS)

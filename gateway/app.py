@@ -25,7 +25,7 @@ def create_app(config=None):
     config = config or config_module.load()
     app = Flask(__name__)
     behind_proxies(app, config.proxy_hops, config.trusted_proxies)
-    api = create_api(app, "Manyi gateway", "Read-only satisfaction indices for portals and leaders (DESIGN §6).")
+    rest = create_api(app, "Manyi gateway", "Read-only satisfaction indices for portals and leaders (DESIGN §6).")
     figures = Figures(config)
     sessions = Sessions(mongo.client(config.mongo_url)[config.gateway_db].sessions, figures.keys, config.admin_key)
     limits = mongo.client(config.mongo_url)[config.gateway_db].limits
@@ -33,13 +33,11 @@ def create_app(config=None):
                       failures=SharedLimiter(limits, config.auth_failures, "auth"),
                       note_use=False)  # the keys are the survey service's; the gateway never writes its database
     app.extensions["manyi"] = GatewayServices(config, figures, keyring, sessions)
-    from gateway import api as indices_api
-    from gateway import dashboard, reports, segments, trends
-    from gateway import demands as demand_stats
-    for module in (indices_api, segments, trends, demand_stats, reports):
-        api.register_blueprint(module.blp)
+    from gateway import api, dashboard, demands, reports, segments, trends
+    for module in (api, segments, trends, demands, reports):
+        rest.register_blueprint(module.blp)
     app.register_blueprint(dashboard.page)
-    app.extensions["manyi"].report_sheets.append(demand_stats.demand_sheet)
+    app.extensions["manyi"].report_sheets.append(demands.demand_sheet)
     health_routes(app, {"mongodb": figures.ping})
     app.after_request(revalidate_json)
     return app

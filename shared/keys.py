@@ -18,9 +18,9 @@ from collections import OrderedDict
 from datetime import timedelta
 
 from flask import current_app, g, request
-from flask_smorest import abort
 
 from shared.domain import utcnow
+from shared.errors import Forbidden, TooManyRequests, Unauthorized, pair
 
 CACHE_SECONDS = 4  # revocation takes effect in every process within 5 s (DESIGN §9)
 CACHE_SIZE = 10_000
@@ -71,7 +71,13 @@ class KeyRing:
     def resolve(self, presented):
         if self.admin_key and hmac.compare_digest(presented.encode(), self.admin_key.encode()):
             return ENV_ADMIN
-        digest = key_hash(presented)
+        return self.resolve_digest(key_hash(presented))
+
+    def resolve_digest(self, digest):
+        """The record of the key whose SHA-256 is `digest`, or None: how a console session, which keeps the
+        digest and never the key, re-checks its key on every request (a revoked key ends the session)."""
+        if self.admin_key and hmac.compare_digest(digest, key_hash(self.admin_key)):
+            return ENV_ADMIN
         record = self._cached(digest)
         if record is not None and usable(record):
             return record
@@ -106,17 +112,19 @@ def require(*roles):
             keyring = current_app.extensions["manyi"].keyring
             client = request.remote_addr or "-"
             if key and keyring.failures and keyring.failures.over(client):
-                abort(429, message="too many wrong keys from this address; try again in a minute",
-                      errors={"key": ["密钥错误次数过多，请一分钟后再试", "too many wrong keys; wait a minute"]})
+                raise TooManyRequests("too many wrong keys from this address; try again in a minute",
+                                      {"authorization": pair("密钥错误次数过多，请一分钟后再试", "too many wrong keys")})
             record = keyring.resolve(key) if key else None
             if key and record is None and keyring.failures:
                 keyring.failures.hit(client)
             if key is None and keyring.session_record and request.method in ("GET", "HEAD"):
                 record = keyring.session_record()  # read-only requests only: a cookie never authorizes a write
             if record is None:
-                abort(401, message="a valid API key is required (Authorization: Bearer <key>)")
+                raise Unauthorized("a valid API key is required (Authorization: Bearer <key>)",
+                                   {"authorization": pair("需要有效的密钥", "a valid API key is required")})
             if record["role"] not in roles:
-                abort(403, message=f"this needs a key of role {' or '.join(roles)}")
+                raise Forbidden(f"this needs a key of role {' or '.join(roles)}",
+                                {"authorization": pair("密钥角色无权访问", f"needs role {' or '.join(roles)}")})
             g.api_key = record
             return view(*args, **kwargs)
         return inner

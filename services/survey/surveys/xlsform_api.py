@@ -1,24 +1,11 @@
-"""`POST /api/v1/surveys/import`: an XLSForm workbook becomes a draft survey (mapping in services/survey/xlsform.py)."""
-from flask_smorest import Blueprint, abort
-from marshmallow import ValidationError
-
-from services.survey.schemas import SurveyCreatedSchema, SurveyDefinitionSchema, UploadSchema
-from services.survey.surveys import rules as forms
-from services.survey.surveys import xlsform
-from services.survey.surveys.api import insert_version, summary
-from services.survey.web import accepts_upload, services
+"""`POST /api/v1/surveys/import`: an XLSForm workbook becomes a draft survey (mapping in surveys/xlsform.py)."""
+from services.survey.surveys.schemas import SurveyCreatedSchema
+from services.survey.surveys.use_cases import import_xlsform
+from services.survey.web import UploadSchema, accepts_upload, services
 from shared.keys import require
+from shared.web import Blueprint
 
 blp = Blueprint("survey_import", __name__, url_prefix="/api/v1", description="XLSForm import of surveys")
-
-
-def by_row(errors, questions, rows):
-    """Per-question errors (keyed by index or id) re-keyed by the survey sheet's row, as the admin sees it."""
-    out = {}
-    for key, problem in errors.items():
-        qid = questions[key]["id"] if isinstance(key, int) and key < len(questions) else key
-        out[f"row {rows[qid]}" if qid in rows else f"question {qid}"] = problem
-    return out
 
 
 @blp.route("/surveys/import", methods=["POST"])
@@ -28,20 +15,4 @@ def by_row(errors, questions, rows):
 @blp.response(201, SurveyCreatedSchema)
 def import_(files):
     """Create a draft survey from an XLSForm (.xlsx); 400 names each row that cannot be mapped and why."""
-    try:
-        form, rows = xlsform.parse(files["file"].read())
-        definition = xlsform.definition_of(form, rows)
-    except xlsform.XLSFormRefused as refused:
-        abort(400, message=refused.message, errors=refused.errors)
-    try:
-        body = SurveyDefinitionSchema().load(definition)
-    except ValidationError as invalid:
-        errors = dict(invalid.messages)
-        if isinstance(errors.get("questions"), dict):
-            errors.update(by_row(errors.pop("questions"), definition["questions"], rows))
-        abort(400, message="the survey in the workbook is not valid", errors=errors)
-    known = {d["_id"] for d in services().store.departments.find({}, {"_id": 1})}
-    problems = forms.check_definition(body["questions"], known)
-    if problems:
-        abort(400, message="some questions are not valid", errors=by_row(problems, body["questions"], rows))
-    return summary(insert_version(body))
+    return import_xlsform(services(), files["file"].read())
