@@ -10,7 +10,6 @@ from gateway.api import READERS
 from gateway.labels import ATTRIBUTE_NAMES, VALUE_NAMES
 from gateway.sessions import COOKIE, LIFETIME
 from shared.errors import Forbidden, pair
-from shared.web import RateLimiter
 
 page = Blueprint("dashboard", __name__)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -50,14 +49,15 @@ def dashboard():
 
 @page.post("/dashboard/login")
 def login():
-    limiter = current_app.extensions.setdefault("manyi.login_limiter", RateLimiter(services().config.rate_limit))
     if not same_origin():
         raise Forbidden("cross-origin login refused", {"origin": pair("拒绝跨站登录", "cross-origin login refused")})
-    if not limiter.allow(request.remote_addr):
+    failures, client = services().keyring.failures, request.remote_addr or "-"
+    if failures.over(client):  # wrong keys counted per client across every gateway process
         return login_page("尝试过于频繁，请一分钟后再试。", 429)
     key = request.form.get("key", "").strip()
     record = services().keyring.resolve(key) if key else None
     if record is None:
+        failures.hit(client)
         return login_page("密钥无效，请核对后重试。", 401)
     if record["role"] not in READERS:
         return login_page("该密钥无权查看看板（需要门户或管理员密钥）。", 403)

@@ -20,6 +20,7 @@ from gateway.api import READERS, figures
 from gateway.labels import ATTRIBUTE_NAMES, VALUE_NAMES
 from shared.domain import SEGMENT_ATTRIBUTES, is_read_period
 from shared.errors import Invalid, pair
+from shared.exports import safe_row
 from shared.keys import require
 from shared.web import XLSX, Blueprint, download
 
@@ -105,7 +106,7 @@ def segment_sheet(figs, period):
 
 def sheet_title(title, taken):
     """Excel's limits: at most 31 characters, none of : \\ / ? * [ ], unique in the workbook."""
-    base = re.sub(r"[:\\/?*\[\]]", "_", title)[:31]
+    base = re.sub(r"[:\\/?*\[\]\x00-\x1f\x7f]", "_", title).strip("'")[:31] or "_"
     name, i = base, 2
     while name in taken:
         suffix = f"~{i}"
@@ -132,7 +133,7 @@ def build_report(sheets):
         for i, row in enumerate(sheet.rows):
             fill = LAGGARD_FILL if i in marked else None
             ws.append([styled(ws, value, fmt, fill=fill)
-                       for (_, fmt), value in zip(chain(sheet.columns, repeat((None, None))), row)])
+                       for (_, fmt), value in zip(chain(sheet.columns, repeat((None, None))), safe_row(row))])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -37,6 +37,9 @@ DEFAULTS = {
     "MANYI_WEBHOOK_RETRY_HOURS": "24",
     "MANYI_WEBHOOK_PAUSE_HOURS": "24",
     "MANYI_DELIVERY_HEALTH_PORT": "8004",
+    "MANYI_VISIT_QUARTERS": "2",
+    "MANYI_AUTH_FAILURES": "30",
+    "MANYI_TRUSTED_PROXIES": "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16",
 }
 
 
@@ -72,6 +75,9 @@ class Config:
     webhook_retry_hours: float  # a delivery is retried this long before it is marked failed (and kept)
     webhook_pause_hours: float  # a subscription whose receiver failed this long is paused
     delivery_health_port: int
+    auth_failures: int  # wrong keys per client per minute before 429 (0: no limit)
+    trusted_proxies: str  # CIDRs whose X-Forwarded-For is believed (with MANYI_PROXY_HOPS > 0)
+    visit_quarters: int  # visits may be recorded for the current quarter and the ones before, this many in all
 
 
 def load(environ=None):
@@ -108,4 +114,7 @@ def load(environ=None):
         webhook_retry_hours=float(env["MANYI_WEBHOOK_RETRY_HOURS"]),
         webhook_pause_hours=float(env["MANYI_WEBHOOK_PAUSE_HOURS"]),
         delivery_health_port=int(env["MANYI_DELIVERY_HEALTH_PORT"]),
+        visit_quarters=int(env["MANYI_VISIT_QUARTERS"]),
+        auth_failures=int(env["MANYI_AUTH_FAILURES"]),
+        trusted_proxies=env["MANYI_TRUSTED_PROXIES"],
     )

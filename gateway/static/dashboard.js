@@ -22,6 +22,8 @@ async function getJson(path) {
 
 const fmt = (x, digits = 1) => (x === null || x === undefined ? "" : Number(x).toFixed(digits));
 const pct = (x) => (x === null || x === undefined ? "" : (100 * x).toFixed(1) + "%");
+// ECharts renders tooltip strings as HTML: a department name is text and must stay text.
+const esc = (text) => String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const interval = (ci) => (ci ? `${fmt(ci[0])} – ${fmt(ci[1])}` : "—");
 const valueName = (v) => VALUES[v] || v;
 
@@ -86,7 +88,7 @@ async function rankingPanel(period, section) {
       xAxis: { type: "value", ...SCORE_AXIS },
       yAxis: { type: "category", inverse: true, data: ranked.map((d) => d.name), axisLabel: { width: 150, overflow: "truncate" } },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" },
-        formatter: (ps) => { const d = ranked[ps[0].dataIndex]; return `${d.name}<br>第 ${d.rank} 名　指数 ${fmt(d.index)}<br>95%区间 ${interval(d.ci95)}<br>样本企业 ${d.n} 家${d.laggard ? "<br>落后单位" : ""}`; } },
+        formatter: (ps) => { const d = ranked[ps[0].dataIndex]; return `${esc(d.name)}<br>第 ${esc(d.rank)} 名　指数 ${fmt(d.index)}<br>95%区间 ${interval(d.ci95)}<br>样本企业 ${d.n} 家${d.laggard ? "<br>落后单位" : ""}`; } },
       series: [
         { type: "bar", name: "满意度指数", data: ranked.map((d) => ({ value: d.index, itemStyle: { color: d.laggard ? RED : BLUE } })),
           barMaxWidth: 28, label: { show: true, position: "insideLeft", color: "#fff", formatter: (p) => fmt(p.value) } },
@@ -140,7 +142,7 @@ async function demandPanel(period, section) {
       xAxis: { type: "value", minInterval: 1 },
       yAxis: { type: "category", inverse: true, data: open.map((d) => name(d.code)), axisLabel: { width: 150, overflow: "truncate" } },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" },
-        formatter: (ps) => { const d = open[ps[0].dataIndex]; return `${name(d.code)}<br>未结案 ${d.open} 件，其中超期 ${d.overdue} 件`; } },
+        formatter: (ps) => { const d = open[ps[0].dataIndex]; return `${esc(name(d.code))}<br>未结案 ${esc(d.open)} 件，其中超期 ${esc(d.overdue)} 件`; } },
       series: [
         { type: "bar", name: "超期", stack: "open", data: open.map((d) => d.overdue), itemStyle: { color: RED }, barMaxWidth: 28, label: count },
         { type: "bar", name: "未超期", stack: "open", data: open.map((d) => d.open - d.overdue), itemStyle: { color: BLUE }, barMaxWidth: 28, label: count },
@@ -203,7 +205,7 @@ async function drill(code) {
     grid: { left: 8, right: 16, top: 16, bottom: 24, containLabel: true },
     xAxis: { type: "category", data: trend.map((t) => t.period) },
     yAxis: { type: "value", min: 0, max: 100 },
-    tooltip: { trigger: "axis", formatter: (ps) => { const t = trend[ps[0].dataIndex]; return `${t.period}<br>${t.suppressed ? `${SUPPRESSED}（${t.n} 家）` : `指数 ${fmt(t.index)}，${t.n} 家`}`; } },
+    tooltip: { trigger: "axis", formatter: (ps) => { const t = trend[ps[0].dataIndex]; return `${esc(t.period)}<br>${t.suppressed ? `${SUPPRESSED}（${t.n} 家）` : `指数 ${fmt(t.index)}，${t.n} 家`}`; } },
     series: [{ type: "line", name: "满意度指数", data: trend.map((t) => t.index), connectNulls: false, symbolSize: 8, itemStyle: { color: BLUE } }],
   });
   const segments = el("div", { id: "segments" });

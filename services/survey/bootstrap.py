@@ -22,7 +22,7 @@ from shared import config as config_module
 from shared import mongo
 from shared.errors import Unavailable
 from shared.keys import KeyRing
-from shared.web import RateLimiter
+from shared.limits import SharedLimiter
 
 
 @dataclass
@@ -39,7 +39,7 @@ class SurveyServices:
     demands: Demands
     outbox: Outbox
     keyring: KeyRing
-    limiter: RateLimiter
+    limiter: SharedLimiter  # public requests per client, counted across processes
     scheduler: Scheduler
     transaction: object = mongo.run_transaction  # (client, work) → work(session) in one journaled transaction
     indexes_ready: bool = field(default=False)
@@ -72,5 +72,7 @@ def bootstrap(config=None, client=None, outbox=None, transaction=mongo.run_trans
     event_collections = ["outbox", *(s.collection.name for s in stores.values() if getattr(s, "holds_events", False))]
     return SurveyServices(config=config, store=store, **stores,
                           outbox=outbox or Outbox(store, config, event_collections),
-                          keyring=KeyRing(store.keys, config.admin_key), limiter=RateLimiter(config.rate_limit),
+                          keyring=KeyRing(store.keys, config.admin_key,
+                                          failures=SharedLimiter(store.db.limits, config.auth_failures, "auth")),
+                          limiter=SharedLimiter(store.db.limits, config.rate_limit, "public"),
                           scheduler=Scheduler(store.leases, config.worker_id), transaction=transaction)

@@ -33,7 +33,7 @@ class DemandQuerySchema(Schema):
     overdue = fields.Boolean(load_default=None)
     sort = fields.String(load_default="deadline", validate=validate.OneOf(("deadline", "-deadline", "received_at",
                                                                             "-received_at")))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))  # skip() must fit in 8 bytes
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 500))
 
 
