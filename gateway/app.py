@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from flask import Flask, request
 
 from gateway.figures import Figures
+from gateway.releases import Releases
 from gateway.sessions import Sessions
 from shared import config as config_module
 from shared import mongo
@@ -17,6 +18,7 @@ class GatewayServices:
     figures: Figures
     keyring: KeyRing
     sessions: Sessions = None
+    releases: Releases = None  # what portal keys read: released figures, protected (gateway/releases.py)
     report_sheets: list = field(default_factory=list)  # extra report sheets: (figures, period) → reports.Sheet
 
 
@@ -28,7 +30,7 @@ def create_app(config=None):
     figures = Figures(config)
     sessions = Sessions(mongo.client(config.mongo_url)[config.gateway_db].sessions, figures.keys, config.admin_key)
     app.extensions["manyi"] = GatewayServices(config, figures, KeyRing(figures.keys, config.admin_key, sessions.current),
-                                              sessions)
+                                              sessions, Releases(config, figures.client))
     from gateway import api as indices_api
     from gateway import dashboard, reports, segments, trends
     from gateway import demands as demand_stats

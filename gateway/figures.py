@@ -7,22 +7,52 @@ from shared.demand_figures import demand_stats
 from shared.domain import previous_quarter, quarter_range, utcnow
 
 
-class Figures:
-    def __init__(self, config):
-        self.config = config
-        self.client = mongo.client(config.mongo_url)
-        self.db = self.client[config.scores_db]
-        self.keys = self.client[config.survey_db].keys  # read-only, to check API keys
-        self._cache, self._lock = {}, threading.Lock()
+class LiveDocuments:
+    """The aggregate documents the worker keeps up to date (`manyi_scores`): what admin keys read."""
 
-    def ping(self):
-        mongo.ping(self.client)
+    def __init__(self, db):
+        self.db = db
 
     def version(self, period):
         """Id of the newest committed batch that touched `period` or the department list."""
         latest = self.db.batches.find_one({"$or": [{"periods": period}, {"departments": True}]},
                                           {"_id": 1}, sort=[("at", -1)])
         return latest["_id"] if latest else None
+
+    def department_names(self):
+        return {d["_id"]: d["name"] for d in self.db.departments.find({})}
+
+    def cells(self, period):
+        return self.db.cells.find({"period": period})
+
+    def nps(self, period):
+        return self.db.nps.find({"period": period}, {"enterprise": 1, "score": 1, "occurred_at": 1})
+
+    def demands(self, period):
+        return list(self.db.demands.find({"period": period}))
+
+    def knows(self, code):
+        return self.db.departments.find_one({"_id": code}, {"_id": 1}) is not None or \
+            self.db.cells.find_one({"department": code}, {"_id": 1}) is not None
+
+    def periods(self):
+        return self.db.cells.distinct("period")
+
+
+class Figures:
+    def __init__(self, config, documents=None, client=None):
+        self.config = config
+        self.client = client or mongo.client(config.mongo_url)
+        self.db = self.client[config.scores_db]
+        self.keys = self.client[config.survey_db].keys  # read-only, to check API keys
+        self.documents = documents or LiveDocuments(self.db)
+        self._cache, self._lock = {}, threading.Lock()
+
+    def ping(self):
+        mongo.ping(self.client)
+
+    def version(self, period):
+        return self.documents.version(period)
 
     def period(self, period):
         """{"cells_by_department", "departments": [entry]} for a period, recomputed only on new data."""
@@ -42,9 +72,9 @@ class Figures:
         return result
 
     def _compute(self, period):
-        names = {d["_id"]: d["name"] for d in self.db.departments.find({})}
+        names = self.documents.department_names()
         by_department = defaultdict(list)
-        for cell in self.db.cells.find({"period": period}):
+        for cell in self.documents.cells(period):
             by_department[cell["department"]].append(cell)
         entries = []
         for code in sorted(set(names) | set(by_department)):
@@ -65,11 +95,10 @@ class Figures:
 
     def knows(self, code):
         """A department that is listed or has ever been rated."""
-        return self.db.departments.find_one({"_id": code}, {"_id": 1}) is not None or \
-            self.db.cells.find_one({"department": code}, {"_id": 1}) is not None
+        return self.documents.knows(code)
 
     def periods(self):
-        return sorted(self.db.cells.distinct("period"), key=lambda p: (p[:4], p[-1]))
+        return sorted(self.documents.periods(), key=lambda p: (p[:4], p[-1]))
 
     def segments(self, period, code, attribute):
         """{"by", "segments", "gap"} of one department, or None for an unknown department."""
@@ -116,7 +145,7 @@ class Figures:
         """NPS of a period, one voice per enterprise: its latest answer in the period."""
         def compute():
             latest = {}
-            for doc in self.db.nps.find({"period": period}, {"enterprise": 1, "score": 1, "occurred_at": 1}):
+            for doc in self.documents.nps(period):
                 seen = latest.get(doc["enterprise"])
                 if seen is None or (doc["occurred_at"], doc["_id"]) > (seen["occurred_at"], seen["_id"]):
                     latest[doc["enterprise"]] = doc
@@ -127,6 +156,9 @@ class Figures:
         """Demand figures per department of the demands received in `period` (DESIGN §6), from the states
         the worker keeps (`demands`). Not cached: `overdue` moves with the clock, and a county's demands
         in a quarter are few."""
-        demands = list(self.db.demands.find({"period": period}, {"_id": 0}))
-        departments = [d["_id"] for d in self.db.departments.find({}, {"_id": 1})]
-        return demand_stats(demands, departments, utcnow(), self.config.min_n)
+        demands = self.documents.demands(period)
+        return demand_stats(demands, list(self.documents.department_names()), self.now(period), self.config.min_n)
+
+    def now(self, period):
+        """The moment `overdue` is judged at: now for live figures (a release judges at its own moment)."""
+        return utcnow()

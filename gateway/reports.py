@@ -9,12 +9,12 @@ import io
 import re
 from dataclasses import dataclass
 
-from flask import current_app, send_file
+from flask import current_app, request, send_file
 from flask_smorest import Blueprint, abort
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
-from gateway.api import READERS, figures
+from gateway.api import READERS, reading
 from gateway.labels import ATTRIBUTE_NAMES, VALUE_NAMES
 from shared.domain import PERIOD_RE, SEGMENT_ATTRIBUTES
 from shared.keys import require
@@ -140,6 +140,11 @@ def period_report(figs, period, extra_sheets=()):
     return build_report([*sheets, *(make(figs, period) for make in extra_sheets)])
 
 
+def which(mark):
+    """What the workbook holds, for its file name: a release (通报) or the live figures no portal sees."""
+    return f"第{mark['release']}次通报" if mark["released"] else "实时未发布"
+
+
 @blp.route("/reports/<period>.xlsx", methods=["GET"])
 @require(*READERS)
 @blp.doc(responses={"200": {"description": "排名、分指标、分群差距、分群指数与诉求办理（Excel）",
@@ -148,8 +153,10 @@ def report(period):
     """The ranking report of a period as an Excel workbook (Chinese headers, numbers as numbers)."""
     if not PERIOD_RE.match(period):
         abort(400, message="period must be a quarter YYYYQn", errors={"period": ["应为季度，如 2026Q4 / a quarter YYYYQn"]})
-    data = period_report(figures(), period, current_app.extensions["manyi"].report_sheets)
+    release = request.args.get("release", type=int)
+    figs, mark = reading(period, release)
+    data = period_report(figs, period, current_app.extensions["manyi"].report_sheets)
     response = send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
-                         download_name=f"满意度排名-{period}.xlsx")
+                         download_name=f"满意度排名-{period}-{which(mark)}.xlsx")
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -2,7 +2,7 @@
 domestic and foreign, large and small enterprises (DESIGN §5–6)?"""
 from flask_smorest import Blueprint, abort
 
-from gateway.api import READERS, figures
+from gateway.api import READERS, reading
 from gateway.schemas import GapsSchema, SegmentQuerySchema, SegmentsSchema
 from shared.keys import require
 
@@ -15,10 +15,11 @@ blp = Blueprint("segments", __name__, url_prefix="/api/v1", description="Segment
 @blp.response(200, SegmentsSchema)
 def department_segments(query, code):
     """A department's index per segment of one attribute, and its gap (highest − lowest, Welch 95%)."""
-    result = figures().segments(query["period"], code, query["by"])
+    figs, mark = reading(query["period"], query["release"])
+    result = figs.segments(query["period"], code, query["by"])
     if result is None:
         abort(404, message=f"no department {code}")
-    return result
+    return {**result, **mark}
 
 
 @blp.route("/segments/gaps", methods=["GET"])
@@ -27,4 +28,5 @@ def department_segments(query, code):
 @blp.response(200, GapsSchema)
 def gaps(query):
     """Departments ranked by their equal-treatment gap on one attribute, widest first."""
-    return {"period": query["period"], "by": query["by"], "departments": figures().gaps(query["period"], query["by"])}
+    figs, mark = reading(query["period"], query["release"])
+    return {"period": query["period"], "by": query["by"], **mark, "departments": figs.gaps(query["period"], query["by"])}

@@ -17,7 +17,8 @@ VISIT_RECORDED = "visit.recorded"
 DEMAND_UPDATED = "demand.updated"
 DEPARTMENT_CHANGED = "department.changed"
 DEMAND_OVERDUE = "demand.overdue"
-TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED, DEMAND_OVERDUE)
+PERIOD_RELEASED = "period.released"
+TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED, DEMAND_OVERDUE, PERIOD_RELEASED)
 
 Period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
 
@@ -86,6 +87,9 @@ class DemandStateSchema(Schema):
     first_resolution_deadline = fields.AwareDateTime(load_default=None, allow_none=True)
     closed_at = fields.AwareDateTime(load_default=None, allow_none=True)
     callback_level = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 5))
+    # A pseudonym of the enterprise that raised it (a hash, never the code): the figures count how many
+    # enterprises stand behind a department's demands, to withhold them below MANYI_MIN_N (DESIGN §9).
+    raised_by = fields.String(load_default=None, allow_none=True)
 
 
 class DemandOverdueSchema(Schema):
@@ -98,12 +102,22 @@ class DemandOverdueSchema(Schema):
     deadline = fields.AwareDateTime(required=True)
 
 
+class PeriodReleasedSchema(Schema):
+    """`period.released`: the administrator published a period's figures to portals (通报), as release `release`."""
+    class Meta:
+        unknown = EXCLUDE
+    period = Period
+    release = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    released_at = fields.AwareDateTime(required=True)
+
+
 DATA_SCHEMAS = {
     RESPONSE_SUBMITTED: RatingsEventSchema,
     VISIT_RECORDED: RatingsEventSchema,
     DEPARTMENT_CHANGED: DepartmentChangedSchema,
     DEMAND_UPDATED: DemandStateSchema,
     DEMAND_OVERDUE: DemandOverdueSchema,
+    PERIOD_RELEASED: PeriodReleasedSchema,
 }
 
 

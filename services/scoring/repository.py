@@ -22,6 +22,8 @@ class ScoresStore:
         self.departments = self.db.departments
         self.batches = self.db.batches          # one per committed batch: what changed when (cache keys)
         self.demands = self.db.demands          # newest state of each demand (by version), for demand figures
+        self.releases = self.db.releases        # one per release (通报) of a period: what portals read
+        self.released = self.db.released        # the aggregate documents of each release, frozen (snapshot)
 
     def ensure_indexes(self):
         self.cells.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)]),
@@ -30,6 +32,7 @@ class ScoresStore:
         self.nps.create_indexes([IndexModel([("period", ASCENDING)])])
         self.batches.create_indexes([IndexModel([("periods", ASCENDING), ("at", DESCENDING)])])
         self.demands.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
+        self.released.create_indexes([IndexModel([("release", ASCENDING), ("kind", ASCENDING)])])
 
     def ping(self):
         mongo.ping(self.client)
@@ -61,10 +64,32 @@ class ScoresStore:
                 self.demands.bulk_write([ReplaceOne({"_id": key}, {k: v for k, v in d.items() if k != "demand_id"},
                                                     upsert=True) for key, d in writes.demands.items()],
                                         ordered=False, session=session)
+            for release in writes.releases:  # after the batch's own writes: the snapshot includes them
+                self.snapshot(release, session)
             self.batches.insert_one({"_id": uuid.uuid4().hex, "periods": sorted(writes.periods),
                                      "departments": bool(writes.departments), "at": utcnow()}, session=session)
             return writes
         return mongo.run_transaction(self.client, work)
+
+    def snapshot(self, release, session):
+        """Freeze the period's aggregate documents as release N (通报), inside the batch's transaction.
+
+        The snapshot is a copy of exactly the documents the gateway derives live figures from (cells, NPS
+        answers, demand states, department names), so the released figures come out of the same pure
+        functions; answers applied later change the live documents, never the copy.
+        """
+        release_id = f"{release['period']}:{release['release']}"
+        frozen = []
+        for kind, collection in (("cells", self.cells), ("nps", self.nps), ("demands", self.demands)):
+            for doc in collection.find({"period": release["period"]}, session=session):
+                frozen.append({"_id": f"{release_id}|{kind}|{doc['_id']}", "release": release_id, "kind": kind,
+                               "doc": doc})
+        if frozen:
+            self.released.insert_many(frozen, ordered=False, session=session)
+        names = [{"code": d["_id"], "name": d["name"]} for d in self.departments.find({}, session=session)]
+        self.releases.insert_one({"_id": release_id, "period": release["period"], "release": release["release"],
+                                  "released_at": release["released_at"], "applied_at": utcnow(),
+                                  "departments": names, "documents": len(frozen)}, session=session)
 
     def replace_cells(self, cells, period=None):
         """Swap the stored cells (every shard, of one period or all) for recomputed ones, in one transaction."""

@@ -62,8 +62,11 @@ def response_message(response_id, survey, enterprise, ratings, nps, at):
     return messages.envelope(messages.RESPONSE_SUBMITTED, data, id_=response_id, occurred_at=at)
 
 
-def accept(services, token, answers):
-    """Accept `answers` for `token` durably; returns the response id or raises Rejected."""
+def accept(services, token, answers, contact_ok=False):
+    """Accept `answers` for `token` durably; returns the response id or raises Rejected.
+
+    `contact_ok`: the enterprise agrees that the departments it rates 1–2 may learn who it is (实名回访).
+    """
     store = services.store
     invitation = store.invitations.find_one({"_id": token})
     if invitation is None:
@@ -89,9 +92,9 @@ def accept(services, token, answers):
     ratings = forms.ratings_of(survey["questions"], clean, survey.get("scale"))
     message = response_message(response_id, survey, enterprise, ratings, forms.nps_of(survey["questions"], clean), now)
     record = {"_id": response_id, "token": token, "survey_id": survey["_id"], "survey_code": survey["code"],
-              "enterprise": enterprise["_id"], "answers": clean, "fingerprint": fingerprint(answers),
+              "enterprise": enterprise["_id"], "answers": clean, "contact_ok": bool(contact_ok), "fingerprint": fingerprint(answers),
               "created_at": now, "routing_key": messages.RESPONSE_SUBMITTED, "message": message, "published": False}
-    rectifications = bad_rating_demands(services, survey, enterprise["_id"], response_id, ratings, now)
+    rectifications = bad_rating_demands(services, survey, enterprise["_id"], response_id, ratings, now, contact_ok)
     try:
         store_response(store, record, rectifications)
     except DuplicateKeyError:
@@ -102,12 +105,13 @@ def accept(services, token, answers):
     return response_id
 
 
-def bad_rating_demands(services, survey, enterprise_code, response_id, ratings, at):
+def bad_rating_demands(services, survey, enterprise_code, response_id, ratings, at, contact_ok=False):
     """The 差评 rectification demands an answer opens, one per rating at level 1–2."""
     texts = {q["id"]: q["text"] for q in survey["questions"]}
     return ledger.rectifications(
         ratings, at, enterprise_code, {"kind": "response", "id": response_id, "survey": survey["_id"]},
-        Terms.of(services.config), lambda r: (texts[r["question"]], {"question": r["question"]}))
+        Terms.of(services.config), lambda r: (texts[r["question"]], {"question": r["question"]}),
+        contact_ok=bool(contact_ok))
 
 
 def store_response(store, record, rectifications):

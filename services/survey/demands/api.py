@@ -29,8 +29,9 @@ READERS = ("admin", "cadre", "department")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def demand_out(demand, now):
-    return {**demand, "overdue": is_overdue(demand, now)}
+def demand_out(demand, now, key):
+    """A demand as `key` may see it (an anonymous 差评 without its enterprise), with its overdue flag."""
+    return {**rules.as_seen_by(key, demand), "overdue": is_overdue(demand, now)}
 
 
 def ledger_filter(query, key, now):
@@ -63,7 +64,7 @@ def list_(query):
     found = ledger_filter(query, g.api_key, now)
     cursor = store.demands.find(found, {"message": 0}).sort(sort_of(query)) \
         .skip((query["page"] - 1) * query["per_page"]).limit(query["per_page"])
-    return {"demands": [demand_out(d, now) for d in cursor], "total": store.demands.count_documents(found),
+    return {"demands": [demand_out(d, now, g.api_key) for d in cursor], "total": store.demands.count_documents(found),
             "page": query["page"], "per_page": query["per_page"]}
 
 
@@ -76,7 +77,7 @@ def export(query):
     store, now = services().store, utcnow()
     found = ledger_filter(query, g.api_key, now)
     names = {d["_id"]: d["name"] for d in store.departments.find({}, {"name": 1})}
-    demands = [demand_out(d, now) for d in store.demands.find(found, {"message": 0}).sort(sort_of(query))]
+    demands = [demand_out(d, now, g.api_key) for d in store.demands.find(found, {"message": 0}).sort(sort_of(query))]
     enterprises = {e["_id"]: e["name"] for e in store.enterprises.find(
         {"_id": {"$in": list({d["enterprise"] for d in demands if d.get("enterprise")})}}, {"name": 1})}
     buffer = io.BytesIO()
@@ -94,7 +95,7 @@ def get(demand_id):
         abort(404, message=f"no demand {demand_id}")
     if not rules.may_see(g.api_key, demand):
         abort(403, message="this demand belongs to another department / 该诉求不属于本单位")
-    return demand_out(demand, utcnow())
+    return demand_out(demand, utcnow(), g.api_key)
 
 
 def act(demand_id, make_change):
@@ -107,7 +108,7 @@ def act(demand_id, make_change):
         abort(403, message="this demand belongs to another department / 该诉求不属于本单位")
     except rules.IllegalTransition as exc:
         abort(409, message=f"{exc.reason[0]} / {exc.reason[1]}", errors={"status": [*exc.reason, exc.status]})
-    return demand_out(demand, utcnow())
+    return demand_out(demand, utcnow(), g.api_key)
 
 
 @blp.route("/demands/<demand_id>/assign", methods=["POST"])

@@ -12,6 +12,9 @@ class VisitRatingSchema(StrictSchema):
     level = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5),
                            metadata={"description": "5 非常满意 … 1 非常不满意; 1–2 opens a 差评 demand"})
     comment = fields.String(load_default=None, validate=TEXT)
+    contact_ok = fields.Boolean(load_default=False, metadata={
+        "description": "for a 1–2 rating: the enterprise agrees that the rated department may learn who it is and "
+                       "contact it about the rectification (实名回访); false (default): anonymous to the department"})
 
 
 class VisitDemandSchema(StrictSchema):
@@ -94,7 +97,12 @@ class DemandSchema(Schema):
     urgency = fields.String()
     status = fields.String()
     text = fields.String()
-    enterprise = fields.String(allow_none=True)
+    enterprise = fields.String(allow_none=True, metadata={
+        "description": "统一社会信用代码; null for a department key on a 差评 whose enterprise did not consent"})
+    contact_ok = fields.Boolean(metadata={"description": "差评 only: the enterprise agreed to be contacted (实名回访)"})
+    anonymous = fields.Boolean(metadata={
+        "description": "true when the enterprise's identity (code, response or visit id, exact times) is withheld "
+                       "from this key: a department key reading a 差评 given without consent"})
     source = fields.Dict()
     period = fields.String()
     received_at = fields.DateTime()

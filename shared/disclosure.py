@@ -1,0 +1,76 @@
+"""Disclosure control of published figures (DESIGN §9): pure functions, no I/O.
+
+Withholding a figure drawn from fewer than `MANYI_MIN_N` enterprises (primary suppression, shared/scoring.py)
+is not enough when the parts of a breakdown add up to a published whole: a department's index over six
+enterprises and its domestic segment over five give the one foreign enterprise's score by subtraction
+(6 × 66.67 − 5 × 80 = 0). So, as statistical offices do, the hidden parts of every breakdown must together
+cover at least `min_n` enterprises (or none at all); if they do not, more parts are hidden, the smallest
+first (complementary suppression). A hidden part publishes neither its figures nor its `n` (`"n": null`):
+its size would give the hidden total away, and with it a lone enterprise's presence.
+
+Breakdowns protected here (the gateway applies them to what `portal` keys read):
+- segments of an attribute within a department (`segment_breakdown`; every value seen in the period is
+  listed, so that a value's mere presence does not tell a department's lone rater's profile);
+- indicators within a department (`protect_parts`);
+- a department's channel counts, withheld with its index (`channel_counts`);
+- demand figures of a department, withheld when its demands come from fewer than `min_n` enterprises
+  (`demand_figures`): the 差评 count of a department rated by one enterprise is that enterprise's rating.
+"""
+
+SEGMENT_FIGURES = ("n", "index", "sd", "ci95")
+DEMAND_COUNTS = ("received", "assigned_within_1_day", "resolved", "resolved_on_time", "on_time_rate", "open",
+                 "overdue", "callback_n", "callback_index")
+
+
+def hidden_parts(sizes, min_n):
+    """Indices of the parts to hide, given each part's size in enterprises.
+
+    Primary: every part below `min_n` (an empty part too: its emptiness says where the others are). Then,
+    while the hidden parts together cover some but fewer than `min_n` enterprises, the smallest shown part
+    is hidden as well (ties by position), so that the whole minus the shown parts isolates no one.
+    """
+    hidden = {i for i, n in enumerate(sizes) if n < min_n}
+    shown = sorted((i for i in range(len(sizes)) if i not in hidden), key=lambda i: (sizes[i], i))
+    while shown and 0 < sum(sizes[i] for i in hidden) < min_n:
+        hidden.add(shown.pop(0))
+    return hidden
+
+
+def hidden_cover(sizes, hidden):
+    """How many enterprises the hidden parts cover together (what an attacker could recover as one group)."""
+    return sum(sizes[i] for i in hidden)
+
+
+def withhold(part, fields):
+    """A part with its figures and `n` withheld."""
+    return {**part, **{f: None for f in fields if f in part}, "suppressed": True}
+
+
+def protect_parts(parts, min_n, fields=SEGMENT_FIGURES):
+    """The parts of one breakdown (dicts with `n`) with complementary suppression applied."""
+    hidden = hidden_parts([p["n"] for p in parts], min_n)
+    return [withhold(p, fields) if i in hidden else {**p, "suppressed": False} for i, p in enumerate(parts)]
+
+
+def segment_breakdown(segments, values, min_n):
+    """A department's segments over every value in `values` (those seen in the period, county-wide), protected.
+
+    A value the department's raters lack is listed as an empty part, hidden like the small ones.
+    """
+    by_value = {s["value"]: s for s in segments}
+    parts = [by_value.get(v) or {"value": v, "n": 0, "index": None, "sd": None, "ci95": None, "suppressed": True}
+             for v in sorted(set(values) | set(by_value))]
+    return protect_parts(parts, min_n)
+
+
+def channel_counts(channels, department_suppressed):
+    """Rating counts per channel, published only with the department's own index."""
+    return None if department_suppressed else channels
+
+
+def demand_figures(figures, enterprises, min_n):
+    """One department's demand figures, withheld whole when its demands come from fewer than `min_n`
+    enterprises (`enterprises`: how many distinct ones raised them; none is nothing to protect)."""
+    if 0 < enterprises < min_n:
+        return {**figures, **{f: None for f in DEMAND_COUNTS}, "suppressed": True}
+    return figures
