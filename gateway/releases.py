@@ -79,10 +79,6 @@ class ReleasedFigures(Figures):
             raise NotReleased(period, self.documents.pins.get(period))
         return record
 
-    def period(self, period):
-        self.release_of(period)
-        return super().period(period)
-
     def department(self, period, code):
         entry = super().department(period, code)
         if entry is None:
