@@ -12,6 +12,7 @@ DEFAULTS = {
     "MANYI_SCORES_DB": "manyi_scores",
     "MANYI_ADMIN_KEY": "",
     "MANYI_PUBLIC_URL": "http://127.0.0.1:8001",
+    "MANYI_SURVEY_URL": "",  # the survey service as the gateway reaches it (dashboard's release); default PUBLIC_URL
     "MANYI_MIN_N": "5",
     "MANYI_LAGGARD_BOTTOM": "3",
     "MANYI_LAGGARD_BELOW": "",
@@ -55,6 +56,7 @@ class Config:
     demand_days_major: int = 30
     bad_rating_workdays: int = 15    # 差评 rectification term, in Chinese working days
     overdue_sweep_seconds: int = 10  # how often the survey service looks for demands past their deadline
+    survey_url: str = "http://127.0.0.1:8001"  # where the gateway's dashboard sends an admin's release (通报)
     extra: dict = field(default_factory=dict)
 
     def with_(self, **changes):
@@ -87,6 +89,7 @@ def load(environ=None):
         demand_days_major=int(env["MANYI_DEMAND_DAYS_MAJOR"]),
         bad_rating_workdays=int(env["MANYI_BAD_RATING_WORKDAYS"]),
         overdue_sweep_seconds=int(env["MANYI_OVERDUE_SWEEP_SECONDS"]),
+        survey_url=(env["MANYI_SURVEY_URL"] or env["MANYI_PUBLIC_URL"]).rstrip("/"),
     )
 
 
