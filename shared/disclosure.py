@@ -74,3 +74,68 @@ def demand_figures(figures, enterprises, min_n):
     if 0 < enterprises < min_n:
         return {**figures, **{f: None for f in DEMAND_COUNTS}, "suppressed": True}
     return figures
+
+
+# --- between releases ---------------------------------------------------------------------------------
+# A second release of a period differs from the first by the answers that came in between (late visits). If
+# fewer than `min_n` enterprises changed a department's figures, the two releases side by side give their
+# answers away, just as live figures read before and after one answer would. So a new release holds such a
+# department at its previous release's documents until the changes cover at least `min_n` enterprises.
+
+def _rounded(x):
+    return round(x, 9) if isinstance(x, float) else x
+
+
+def enterprise_states(cells):
+    """{(department, enterprise): what the enterprise's cells say} over the given cells (shards merged)."""
+    merged = {}
+    for c in cells:
+        key = (c["department"], c["enterprise"])
+        part = merged.setdefault(key, {}).setdefault(c["indicator"], [0.0, 0.0, {}])
+        part[0] += c["swp"]
+        part[1] += c["sw"]
+        for lv, k in (c.get("levels") or {}).items():
+            part[2][lv] = part[2].get(lv, 0) + k
+    return {key: tuple(sorted((ind, _rounded(p[0]), _rounded(p[1]), tuple(sorted(p[2].items())))
+                              for ind, p in by_indicator.items()))
+            for key, by_indicator in merged.items()}
+
+
+def changed_enterprises(before, after):
+    """{department: enterprises whose ratings of it differ} between two sets of cells."""
+    old, new = enterprise_states(before), enterprise_states(after)
+    changed = {}
+    for key in set(old) | set(new):
+        if old.get(key) != new.get(key):
+            changed.setdefault(key[0], set()).add(key[1])
+    return changed
+
+
+def held_back_departments(before, after, min_n):
+    """Departments whose figures fewer than `min_n` (but some) enterprises changed since the previous release."""
+    return sorted(d for d, ents in changed_enterprises(before, after).items() if 0 < len(ents) < min_n)
+
+
+def nps_held_back(before, after, min_n):
+    """The county's NPS answers changed by fewer than `min_n` (but some) enterprises since the previous release."""
+    def latest(docs):
+        out = {}
+        for d in docs:
+            seen = out.get(d["enterprise"])
+            if seen is None or (d["occurred_at"], d["_id"]) > (seen["occurred_at"], seen["_id"]):
+                out[d["enterprise"]] = d
+        return {e: d["score"] for e, d in out.items()}
+    old, new = latest(before), latest(after)
+    changed = {e for e in set(old) | set(new) if old.get(e) != new.get(e)}
+    return 0 < len(changed) < min_n
+
+
+def demand_departments_held_back(before, after, min_n):
+    """Departments whose new demands since the previous release come from fewer than `min_n` (but some)
+    enterprises: a count that moves by one 差评 between two releases is that enterprise's rating."""
+    known = {d["_id"] for d in before}
+    raisers = {}
+    for d in after:
+        if d["_id"] not in known:
+            raisers.setdefault(d["department"], set()).add(d.get("raised_by"))
+    return sorted(dept for dept, who in raisers.items() if 0 < len(who) < min_n)

@@ -4,7 +4,7 @@ import uuid
 from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, ReplaceOne, UpdateOne
 
 from services.scoring.handlers import demand_ids, plan_batch
-from shared import mongo
+from shared import disclosure, mongo
 from shared.domain import utcnow
 
 RESCORE_SHARD = "rescore"
@@ -15,6 +15,7 @@ class ScoresStore:
         self.client = mongo.client(config.mongo_url)
         self.db = self.client[config.scores_db]
         self.shard = config.worker_id           # this worker's counter shards in `cells`
+        self.min_n = config.min_n               # a release holds back what fewer enterprises changed
         self.ratings = self.db.ratings          # every rating, as received: the ground truth
         self.cells = self.db.cells              # Σw·p, Σw, level and channel counts per enterprise cell and shard
         self.processed = self.db.processed      # message ids already applied (idempotency)
@@ -75,21 +76,37 @@ class ScoresStore:
         """Freeze the period's aggregate documents as release N (通报), inside the batch's transaction.
 
         The snapshot is a copy of exactly the documents the gateway derives live figures from (cells, NPS
-        answers, demand states, department names), so the released figures come out of the same pure
-        functions; answers applied later change the live documents, never the copy.
+        answers, demand states), so the released figures come out of the same pure functions; answers applied
+        later change the live documents, never the copy. A department that fewer than MANYI_MIN_N enterprises
+        changed since the previous release keeps that release's documents (shared/disclosure.py): two releases
+        side by side must not give a late answer away.
         """
-        release_id = f"{release['period']}:{release['release']}"
-        frozen = []
-        for kind, collection in (("cells", self.cells), ("nps", self.nps), ("demands", self.demands)):
-            for doc in collection.find({"period": release["period"]}, session=session):
-                frozen.append({"_id": f"{release_id}|{kind}|{doc['_id']}", "release": release_id, "kind": kind,
-                               "doc": doc})
+        period, release_id = release["period"], f"{release['period']}:{release['release']}"
+        live = {kind: list(collection.find({"period": period}, session=session))
+                for kind, collection in (("cells", self.cells), ("nps", self.nps), ("demands", self.demands))}
+        previous = self.releases.find_one({"period": period}, sort=[("release", -1)], session=session)
+        held = {"cells": [], "nps": False, "demands": []}
+        if previous is not None:
+            before = {kind: [] for kind in live}
+            for d in self.released.find({"release": previous["_id"]}, session=session):
+                before[d["kind"]].append(d["doc"])
+            held = {"cells": disclosure.held_back_departments(before["cells"], live["cells"], self.min_n),
+                    "nps": disclosure.nps_held_back(before["nps"], live["nps"], self.min_n),
+                    "demands": disclosure.demand_departments_held_back(before["demands"], live["demands"], self.min_n)}
+            for kind in ("cells", "demands"):
+                keep = set(held[kind])
+                live[kind] = [d for d in live[kind] if d["department"] not in keep] + \
+                    [d for d in before[kind] if d["department"] in keep]
+            if held["nps"]:
+                live["nps"] = before["nps"]
+        frozen = [{"_id": f"{release_id}|{kind}|{doc['_id']}", "release": release_id, "kind": kind, "doc": doc}
+                  for kind, docs in live.items() for doc in docs]
         if frozen:
             self.released.insert_many(frozen, ordered=False, session=session)
         names = [{"code": d["_id"], "name": d["name"]} for d in self.departments.find({}, session=session)]
-        self.releases.insert_one({"_id": release_id, "period": release["period"], "release": release["release"],
+        self.releases.insert_one({"_id": release_id, "period": period, "release": release["release"],
                                   "released_at": release["released_at"], "applied_at": utcnow(),
-                                  "departments": names, "documents": len(frozen)}, session=session)
+                                  "departments": names, "documents": len(frozen), "held_back": held}, session=session)
 
     def replace_cells(self, cells, period=None):
         """Swap the stored cells (every shard, of one period or all) for recomputed ones, in one transaction."""

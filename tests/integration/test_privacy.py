@@ -28,7 +28,7 @@ QUESTIONS = [{"id": "q1", "type": "rating5", "text": "您对市场监管局的�
 def county(config):
     app = create_app(config, background=False)
     survey, admin = FlaskApi(app), config.admin_key
-    ents = [enterprise() for _ in range(8)]
+    ents = [enterprise() for _ in range(13)]
     _, tokens, ents = setup_survey(survey, admin, QUESTIONS, enterprises=ents, departments=("market", "tax"),
                                    period=PERIOD)
     store = ScoresStore(config)
@@ -173,19 +173,27 @@ def test_portals_see_a_period_only_once_released_and_then_stay_put_until_the_nex
     periods = ok(c["gateway"]("GET", "/api/v1/periods", portal), 200)
     assert periods["periods"] == [PERIOD] and periods["releases"][0]["release"] == 1
 
-    for ent in late:  # late answers move the live figures, not the released ones
+    for ent in late[:2]:  # late answers move the live figures, not the released ones
         answer(c, ent, {"q1": 1})
     poll(lambda: indices(c, admin)["departments"][0]["n"] == 8, what="the late answers, live")
     assert indices(c, portal)["departments"] == at_release["departments"]
 
+    # Released again with only two enterprises changed, the market's figures would give their answers away
+    # (release 2 minus release 1): the department is held at release 1 until MIN_N enterprises changed it.
     assert release(c)["release"] == 2
     second = poll(lambda: (lambda r: r if r["release"] == 2 else None)(indices(c, portal)), what="release 2")
-    assert second["departments"] == indices(c, admin)["departments"] and second["departments"][0]["n"] == 8
+    assert second["departments"] == at_release["departments"]
+    for ent in late[2:]:
+        answer(c, ent, {"q1": 2})
+    poll(lambda: indices(c, admin)["departments"][0]["n"] == 13, what="five more late answers, live")
+    assert release(c)["release"] == 3
+    third = poll(lambda: (lambda r: r if r["release"] == 3 else None)(indices(c, portal)), what="release 3")
+    assert third["departments"] == indices(c, admin)["departments"] and third["departments"][0]["n"] == 13
     again = indices(c, portal, "&release=1")
     assert again["release"] == 1 and again["departments"] == at_release["departments"]
-    assert c["gateway"]("GET", f"/api/v1/indices?period={PERIOD}&release=3", portal).status == 404
+    assert c["gateway"]("GET", f"/api/v1/indices?period={PERIOD}&release=4", portal).status == 404
     listed = ok(c["survey"]("GET", "/api/v1/periods", admin), 200)["periods"]
-    assert [(p["period"], p["release"]) for p in listed] == [(PERIOD, 2)]
+    assert [(p["period"], p["release"]) for p in listed] == [(PERIOD, 3)]
 
 
 def test_only_an_admin_releases(county):

@@ -98,3 +98,36 @@ def test_hidden_cover_is_zero_or_at_least_min_n_for_all_small_breakdowns():
         cover = d.hidden_cover(sizes, hidden)
         everything = len(hidden) == len(sizes)  # then the whole (the same enterprises) is below min_n too
         assert cover == 0 or cover >= MIN_N or everything, (sizes, hidden)
+
+
+# --- between releases ---------------------------------------------------------------------------------
+def cell(department, enterprise, swp, indicator="general", level="4"):
+    return {"department": department, "enterprise": enterprise, "indicator": indicator, "swp": swp, "sw": 1.0,
+            "levels": {level: 1}}
+
+
+def test_a_department_changed_by_fewer_than_min_n_enterprises_is_held_back():
+    before = [cell("market", f"E{i}", 75.0) for i in range(6)] + [cell("tax", f"E{i}", 50.0) for i in range(6)]
+    late = [cell("market", "E9", 0.0, level="1")]                      # one late 差评 for market
+    many = [cell("tax", f"L{i}", 100.0, level="5") for i in range(5)]  # five late answers for tax
+    assert d.held_back_departments(before, before + late + many, MIN_N) == ["market"]
+    assert d.changed_enterprises(before, before + late) == {"market": {"E9"}}
+
+
+def test_shards_of_one_cell_count_as_one_state_and_a_changed_answer_counts():
+    one = [cell("market", "E1", 75.0)]
+    sharded = [cell("market", "E1", 25.0), {**cell("market", "E1", 50.0), "sw": 0.0, "levels": {}}]
+    assert d.changed_enterprises(one, sharded) == {}
+    assert d.changed_enterprises(one, [cell("market", "E1", 100.0)]) == {"market": {"E1"}}
+
+
+def test_nps_and_new_demands_are_held_back_alike():
+    at = "2026-01-01T00:00:00"
+    old = [{"_id": f"r{i}", "enterprise": f"E{i}", "score": 9, "occurred_at": at} for i in range(6)]
+    assert d.nps_held_back(old, old + [{"_id": "late", "enterprise": "E9", "score": 0, "occurred_at": at}], MIN_N)
+    assert not d.nps_held_back(old, old, MIN_N)
+    demands = [{"_id": "a", "department": "tax", "raised_by": "x"}]
+    assert d.demand_departments_held_back(demands, demands + [{"_id": "b", "department": "tax", "raised_by": "y"}],
+                                          MIN_N) == ["tax"]
+    new = [{"_id": f"n{i}", "department": "tax", "raised_by": f"p{i}"} for i in range(5)]
+    assert d.demand_departments_held_back(demands, demands + new, MIN_N) == []
