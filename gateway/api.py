@@ -82,6 +82,12 @@ def periods():
     released = services().releases.listing()
     listed = set(released) | (set(figures().periods()) if is_live() else set())
     ordered = sorted(listed, key=lambda p: (p[:4], p[-1]))
-    return {"periods": ordered, "releases": [
-        {"period": p, "released": p in released, "release": released[p]["release"] if p in released else None,
-         "released_at": released[p]["released_at"] if p in released else None} for p in ordered]}
+    entries = []
+    for p in ordered:
+        r = released.get(p)
+        entry = {"period": p, "released": r is not None, "release": r and r["release"],
+                 "released_at": r and r["released_at"]}
+        if r and is_live():  # why a release may not show the latest answers: for the administrator only
+            entry["held_back"] = r.get("held_back")
+        entries.append(entry)
+    return {"periods": ordered, "releases": entries}

@@ -150,7 +150,8 @@ class Releases:
     def listing(self):
         """{period: latest release record}."""
         latest = {}
-        for r in self.client[self.config.scores_db].releases.find({}, {"period": 1, "release": 1, "released_at": 1}):
+        for r in self.client[self.config.scores_db].releases.find({}, {"period": 1, "release": 1, "released_at": 1,
+                                                                              "held_back": 1}):
             if r["period"] not in latest or r["release"] > latest[r["period"]]["release"]:
                 latest[r["period"]] = r
         return latest

@@ -69,6 +69,10 @@ class PeriodReleaseSchema(Schema):
     released = fields.Boolean()
     released_at = fields.DateTime(allow_none=True, metadata={"description": "of the latest release"})
     release = fields.Integer(allow_none=True, metadata={"description": "number of the latest release"})
+    held_back = fields.Dict(metadata={
+        "description": "admin keys: what the latest release kept at the previous release because fewer than "
+                       "MANYI_MIN_N enterprises had changed it: {\"cells\": [department codes], \"nps\": bool, "
+                       "\"demands\": [department codes]}"})
 
 
 class PeriodsSchema(Schema):
