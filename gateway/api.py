@@ -5,11 +5,12 @@ a period's latest release (`?release=N` for an earlier one), protected by comple
 before the period's first release. `reading()` picks the figures for the request's key.
 """
 from flask import current_app, g
-from flask_smorest import Blueprint, abort
 
 from gateway.releases import NotReleased
 from gateway.schemas import DepartmentDetailSchema, IndicesSchema, PeriodQuerySchema, PeriodsSchema
+from shared.errors import NotFound, pair
 from shared.keys import require
+from shared.web import Blueprint
 
 blp = Blueprint("indices", __name__, url_prefix="/api/v1", description="Satisfaction indices (portal, admin)")
 READERS = ("portal", "admin")
@@ -41,10 +42,10 @@ def reading(period, release=None):
         record = figs.release_of(period)
     except NotReleased as missing:
         which = f"release {missing.release} of {period}" if missing.release else period
-        abort(404, message=f"{which} has not been released to portals yet (本期尚未通报发布); figures reach portal "
-                           f"keys once an administrator releases the period",
-              errors={"period": [f"{period} 尚未通报发布" if not missing.release else f"{period} 没有第 {release} 次发布",
-                                 f"{which} is not released"]})
+        raise NotFound(f"{which} has not been released to portals yet (本期尚未通报发布); figures reach portal keys "
+                       f"once an administrator releases the period",
+                       {"period": pair(f"{period} 尚未通报发布" if not missing.release else
+                                       f"{period} 没有第 {release} 次发布", f"{which} is not released")}) from missing
     return figs, {"released": True, "release": record["release"], "released_at": record["released_at"]}
 
 
@@ -69,7 +70,7 @@ def department_index(query, code):
     figs, mark = reading(query["period"], query["release"])
     entry = figs.department(query["period"], code)
     if entry is None:
-        abort(404, message=f"no department {code}")
+        raise NotFound(f"no department {code}", {"code": pair("没有此部门", "unknown department")})
     return {"period": query["period"], **mark, **entry}
 
 

@@ -9,12 +9,12 @@ import urllib.error
 import urllib.request
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request
-from flask_smorest import abort
 
 from gateway.api import READERS
 from gateway.labels import ATTRIBUTE_NAMES, VALUE_NAMES
 from gateway.sessions import COOKIE, LIFETIME
 from shared.domain import PERIOD_RE
+from shared.errors import Forbidden, Invalid, Refused, pair
 from shared.web import RateLimiter
 
 page = Blueprint("dashboard", __name__)
@@ -62,16 +62,17 @@ def release():
     owns releases, with the deployment's admin key. Same-origin posts of an admin session only.
     """
     if not same_origin():
-        abort(403, message="cross-origin release refused")
+        raise Forbidden("cross-origin release refused", {"origin": pair("拒绝跨站发布", "cross-origin release refused")})
     record = services().sessions.current()
     if record is None or record["role"] != "admin":
-        abort(403, message="only an administrator releases a period / 只有管理员可以通报发布")
+        raise Forbidden("only an administrator releases a period / 只有管理员可以通报发布",
+                        {"role": pair("只有管理员可以通报发布", "admin only")})
     period = request.form.get("period", "")
     if not PERIOD_RE.match(period):
-        abort(400, message="period must be a quarter YYYYQn", errors={"period": ["应为季度，如 2026Q4"]})
+        raise Invalid("period must be a quarter YYYYQn", {"period": pair("应为季度，如 2026Q4", "a quarter YYYYQn")})
     config = services().config
     if not config.admin_key:
-        abort(503, message="the gateway has no MANYI_ADMIN_KEY to release with; release on the survey service")
+        raise Unavailable("the gateway has no MANYI_ADMIN_KEY to release with; release on the survey service")
     forward = urllib.request.Request(f"{config.survey_url}/api/v1/periods/{period}/release", data=b"", method="POST",
                                      headers={"Authorization": f"Bearer {config.admin_key}"})
     try:
@@ -79,15 +80,19 @@ def release():
             return jsonify(json.loads(reply.read())), reply.status
     except urllib.error.HTTPError as refused:
         return current_app.response_class(refused.read(), refused.code, mimetype="application/json")
-    except OSError:
-        abort(503, message="the survey service cannot be reached; try again shortly")
+    except OSError as exc:
+        raise Unavailable("the survey service cannot be reached; try again shortly") from exc
+
+
+class Unavailable(Refused):
+    code = 503
 
 
 @page.post("/dashboard/login")
 def login():
     limiter = current_app.extensions.setdefault("manyi.login_limiter", RateLimiter(services().config.rate_limit))
     if not same_origin():
-        abort(403, message="cross-origin login refused")
+        raise Forbidden("cross-origin login refused", {"origin": pair("拒绝跨站登录", "cross-origin login refused")})
     if not limiter.allow(request.remote_addr):
         return login_page("尝试过于频繁，请一分钟后再试。", 429)
     key = request.form.get("key", "").strip()
@@ -107,7 +112,7 @@ def login():
 @page.post("/dashboard/logout")
 def logout():
     if not same_origin():
-        abort(403, message="cross-origin logout refused")
+        raise Forbidden("cross-origin logout refused", {"origin": pair("拒绝跨站退出", "cross-origin logout refused")})
     token = request.cookies.get(COOKIE)
     if token:
         services().sessions.close(token)

@@ -9,18 +9,18 @@ import io
 import re
 from dataclasses import dataclass
 
-from flask import current_app, request, send_file
-from flask_smorest import Blueprint, abort
+from flask import current_app, request
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from gateway.api import READERS, reading
 from gateway.labels import ATTRIBUTE_NAMES, VALUE_NAMES
-from shared.domain import PERIOD_RE, SEGMENT_ATTRIBUTES
+from shared.domain import SEGMENT_ATTRIBUTES, is_period
+from shared.errors import Invalid, pair
 from shared.keys import require
+from shared.web import XLSX, Blueprint, download
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Ranking report (portal, admin)")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INDEX, RATE, COUNT = "0.00", "0.0%", "0"
 SUPPRESSED = "样本不足"
 LAGGARD_FILL = PatternFill("solid", fgColor="FDE2E1")
@@ -151,12 +151,10 @@ def which(mark):
                              "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
 def report(period):
     """The ranking report of a period as an Excel workbook (Chinese headers, numbers as numbers)."""
-    if not PERIOD_RE.match(period):
-        abort(400, message="period must be a quarter YYYYQn", errors={"period": ["应为季度，如 2026Q4 / a quarter YYYYQn"]})
-    release = request.args.get("release", type=int)
-    figs, mark = reading(period, release)
+    if not is_period(period):
+        raise Invalid("period must be a quarter YYYYQn", {"period": pair("应为季度，如 2026Q4", "a quarter YYYYQn")})
+    figs, mark = reading(period, request.args.get("release", type=int))
     data = period_report(figs, period, current_app.extensions["manyi"].report_sheets)
-    response = send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
-                         download_name=f"满意度排名-{period}-{which(mark)}.xlsx")
+    response = download(data, XLSX, f"满意度排名-{period}-{which(mark)}.xlsx")
     response.headers["Cache-Control"] = "private, no-store"
     return response

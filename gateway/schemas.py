@@ -1,7 +1,8 @@
 """Bodies of the gateway's API (DESIGN §6): the single source of truth for its OpenAPI document."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.domain import PERIOD_RE, SEGMENT_ATTRIBUTES, quarter_range
+from shared.domain import SEGMENT_ATTRIBUTES, quarter_range
+from shared.fields import Period
 
 MAX_TREND_QUARTERS = 40
 
@@ -14,7 +15,7 @@ Release = fields.Integer(load_default=None, validate=validate.Range(min=1), meta
 
 
 class PeriodQuerySchema(Schema):
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE, error="a quarter YYYYQn"))
+    period = Period(required=True)
     release = Release
 
 
@@ -91,8 +92,8 @@ class SegmentQuerySchema(PeriodQuerySchema):
 
 
 class TrendQuerySchema(Schema):
-    from_ = fields.String(required=True, data_key="from", validate=validate.Regexp(PERIOD_RE, error="a quarter YYYYQn"))
-    to = fields.String(required=True, validate=validate.Regexp(PERIOD_RE, error="a quarter YYYYQn"))
+    from_ = Period(required=True, data_key="from")
+    to = Period(required=True)
 
     @validates_schema
     def ordered_and_bounded(self, data, **kwargs):

@@ -1,7 +1,7 @@
 """The one place configuration is read: environment variables with defaults for 127.0.0.1."""
 import os
 import socket
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass
 
 # Every variable the processes read, with its default. docker-compose.yml must use only these names
 # (tests/unit/test_compose.py checks it).
@@ -51,16 +51,12 @@ class Config:
     prefetch: int
     scoring_health_port: int
     worker_id: str
-    gateway_db: str = "manyi_gateway"  # the gateway's own: dashboard sessions
-    demand_days_ordinary: int = 7    # default deadline after assignment (万人助万企: 7 days ordinary, 30 major)
-    demand_days_major: int = 30
-    bad_rating_workdays: int = 15    # 差评 rectification term, in Chinese working days
-    overdue_sweep_seconds: int = 10  # how often the survey service looks for demands past their deadline
-    survey_url: str = "http://127.0.0.1:8001"  # where the gateway's dashboard sends an admin's release (通报)
-    extra: dict = field(default_factory=dict)
-
-    def with_(self, **changes):
-        return replace(self, **changes)
+    gateway_db: str  # the gateway's own: dashboard sessions
+    demand_days_ordinary: int  # default deadline after assignment (万人助万企: 7 days ordinary, 30 major)
+    demand_days_major: int
+    bad_rating_workdays: int  # 差评 rectification term, in Chinese working days
+    overdue_sweep_seconds: int  # how often the survey service looks for demands past their deadline
+    survey_url: str  # where the gateway's dashboard sends an admin's release (通报)
 
 
 def load(environ=None):
@@ -91,6 +87,3 @@ def load(environ=None):
         overdue_sweep_seconds=int(env["MANYI_OVERDUE_SWEEP_SECONDS"]),
         survey_url=(env["MANYI_SURVEY_URL"] or env["MANYI_PUBLIC_URL"]).rstrip("/"),
     )
-
-
-FIELD_NAMES = [f.name for f in fields(Config)]

@@ -52,6 +52,11 @@ def period_of(moment):
     return f"{local.year}Q{(local.month - 1) // 3 + 1}"
 
 
+def is_period(value):
+    """A quarter `YYYYQn`, the whole string (a regex's `$` would also let "2026Q4\\n" through)."""
+    return isinstance(value, str) and PERIOD_RE.fullmatch(value) is not None
+
+
 def period_key(period):
     """Sort key of a period string."""
     m = PERIOD_RE.match(period)
@@ -60,6 +65,11 @@ def period_key(period):
 
 def utcnow():
     return datetime.now(UTC)
+
+
+def local_time(moment, fmt="%Y-%m-%d %H:%M"):
+    """A moment as people here read it (Asia/Shanghai), e.g. in a sheet or on a page; "" for none."""
+    return moment.astimezone(SHANGHAI).strftime(fmt) if moment else ""
 
 
 def previous_quarter(period):

@@ -10,7 +10,8 @@ import secrets
 import time
 
 from flask import current_app, g, request
-from flask_smorest import abort
+
+from shared.errors import Forbidden, Unauthorized, pair
 
 CACHE_SECONDS = 10
 ENV_ADMIN = {"_id": "env-admin", "role": "admin", "name": "MANYI_ADMIN_KEY", "department": None}
@@ -60,9 +61,11 @@ def require(*roles):
             if key is None and keyring.session_record and request.method in ("GET", "HEAD"):
                 record = keyring.session_record()  # read-only requests only: a cookie never authorizes a write
             if record is None:
-                abort(401, message="a valid API key is required (Authorization: Bearer <key>)")
+                raise Unauthorized("a valid API key is required (Authorization: Bearer <key>)",
+                                   {"authorization": pair("需要有效的密钥", "a valid API key is required")})
             if record["role"] not in roles:
-                abort(403, message=f"this needs a key of role {' or '.join(roles)}")
+                raise Forbidden(f"this needs a key of role {' or '.join(roles)}",
+                                {"authorization": pair("密钥角色无权访问", f"needs role {' or '.join(roles)}")})
             g.api_key = record
             return view(*args, **kwargs)
         return inner

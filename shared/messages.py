@@ -8,7 +8,8 @@ import uuid
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
-from shared.domain import CAPITALS, CHANNELS, DEMAND_STATUSES, OWNERSHIPS, PERIOD_RE, SCALES, URGENCIES, utcnow
+from shared.domain import CAPITALS, CHANNELS, DEMAND_STATUSES, OWNERSHIPS, SCALES, URGENCIES, utcnow
+from shared.fields import Period
 
 SCHEMA_VERSION = 1
 
@@ -19,9 +20,6 @@ DEPARTMENT_CHANGED = "department.changed"
 DEMAND_OVERDUE = "demand.overdue"
 PERIOD_RELEASED = "period.released"
 TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED, DEMAND_OVERDUE, PERIOD_RELEASED)
-
-Period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
-
 
 class EnterpriseSnapshotSchema(Schema):
     """The enterprise's segment attributes as they were when it answered."""
@@ -52,7 +50,7 @@ class RatingsEventSchema(Schema):
         unknown = EXCLUDE
     source_id = fields.String(required=True)  # response_id or visit_id
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
+    period = Period(required=True)
     survey_id = fields.String(load_default=None)
     enterprise = fields.Nested(EnterpriseSnapshotSchema, required=True)
     ratings = fields.List(fields.Nested(RatingSchema), required=True)
@@ -79,7 +77,7 @@ class DemandStateSchema(Schema):
     category = fields.String(required=True, validate=validate.Length(min=1))
     urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
     status = fields.String(required=True, validate=validate.OneOf(DEMAND_STATUSES))
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
+    period = Period(required=True)
     received_at = fields.AwareDateTime(required=True)
     first_assigned_at = fields.AwareDateTime(load_default=None, allow_none=True)
     deadline = fields.AwareDateTime(load_default=None, allow_none=True)
@@ -98,7 +96,7 @@ class DemandOverdueSchema(Schema):
         unknown = EXCLUDE
     demand_id = fields.String(required=True, validate=validate.Length(min=1))
     department = fields.String(required=True, validate=validate.Length(min=1))
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
+    period = Period(required=True)
     deadline = fields.AwareDateTime(required=True)
 
 
@@ -106,7 +104,7 @@ class PeriodReleasedSchema(Schema):
     """`period.released`: the administrator published a period's figures to portals (通报), as release `release`."""
     class Meta:
         unknown = EXCLUDE
-    period = Period
+    period = Period(required=True)
     release = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     released_at = fields.AwareDateTime(required=True)
 

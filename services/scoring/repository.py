@@ -3,7 +3,7 @@ import uuid
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, ReplaceOne, UpdateOne
 
-from services.scoring.handlers import demand_ids, plan_batch
+from services.scoring.planning import demand_ids, plan_batch
 from shared import disclosure, mongo
 from shared.domain import utcnow
 

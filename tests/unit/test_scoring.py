@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.scoring.handlers import plan_batch
+from services.scoring.planning import plan_batch
 from shared import messages
 from shared.domain import points_for
 from shared.scoring import (

@@ -13,6 +13,7 @@ import chinese_calendar
 
 from shared import messages
 from shared.domain import BAD_RATING, LEVEL_NAMES, SHANGHAI, period_of
+from shared.errors import Conflict
 
 SATISFIED_CALLBACK = 3  # a callback at 3–5 closes the demand; 1–2 is a 差评 of the handling and reopens it
 ACTIONS = ("assign", "progress", "resolve", "callback")
@@ -37,18 +38,20 @@ WHY_NOT = {  # (action, status) → [zh, en] reason of the 409
 }
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(Conflict):
+    """An action the demand's status does not allow (409), with the reason in Chinese and English."""
+
     def __init__(self, action, status):
-        self.action, self.status = action, status
-        self.reason = WHY_NOT[(action, status)]
-        super().__init__(f"cannot {action} a {status} demand: {self.reason[1]}")
+        self.action, self.status, self.reason = action, status, WHY_NOT[(action, status)]
+        super().__init__(f"{self.reason[0]} / {self.reason[1]}", {"status": [*self.reason, status]})
 
 
 @dataclass(frozen=True)
 class Terms:
-    ordinary_days: int = 7
-    major_days: int = 30
-    bad_rating_workdays: int = 15
+    """How long a demand may take: days after assignment (ordinary, major), working days for a 差评."""
+    ordinary_days: int
+    major_days: int
+    bad_rating_workdays: int
 
     @classmethod
     def of(cls, config):

@@ -15,6 +15,7 @@ from pyxform.errors import PyXFormError
 from pyxform.xls2json import parse_file_to_json
 
 from shared.domain import period_of, utcnow
+from shared.errors import Invalid, pair
 
 RATING_LIST = "hcp5"
 CLAUSE = re.compile(r"""\$\{([A-Za-z_][\w.-]*)\}\s*=\s*(?:'([^']*)'|"([^"]*)"|(-?\d+))""")
@@ -25,16 +26,14 @@ TRUE = ("yes", "true", "true()", "1")
 META = "meta"
 
 
-class XLSFormRefused(Exception):
-    def __init__(self, message, errors):
-        super().__init__(message)
-        self.message, self.errors = message, errors
+class XLSFormRefused(Invalid):
+    """The workbook cannot become a survey (400); `errors` names each row and why."""
 
 
 class Unmappable(Exception):
     def __init__(self, zh, en):
         super().__init__(en)
-        self.pair = [zh, en]
+        self.pair = pair(zh, en)
 
 
 def parse(content):

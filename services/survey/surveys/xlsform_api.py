@@ -1,13 +1,14 @@
-"""`POST /api/v1/surveys/import`: an XLSForm workbook becomes a draft survey (mapping in services/survey/xlsform.py)."""
-from flask_smorest import Blueprint, abort
+"""`POST /api/v1/surveys/import`: an XLSForm workbook becomes a draft survey (mapping in surveys/xlsform.py)."""
 from marshmallow import ValidationError
 
-from services.survey.schemas import SurveyCreatedSchema, SurveyDefinitionSchema, UploadSchema
-from services.survey.surveys import rules as forms
-from services.survey.surveys import xlsform
-from services.survey.surveys.api import insert_version, summary
-from services.survey.web import accepts_upload, services
+from services.survey.surveys import form, xlsform
+from services.survey.surveys.schemas import SurveyCreatedSchema, SurveyDefinitionSchema
+from services.survey.surveys.use_cases import summary
+from services.survey.web import UploadSchema, accepts_upload, services
+from shared.domain import utcnow
+from shared.errors import Invalid
 from shared.keys import require
+from shared.web import Blueprint
 
 blp = Blueprint("survey_import", __name__, url_prefix="/api/v1", description="XLSForm import of surveys")
 
@@ -21,6 +22,23 @@ def by_row(errors, questions, rows):
     return out
 
 
+def import_survey(svc, content):
+    """A draft survey from an XLSForm's bytes; Invalid names each row that cannot be mapped and why."""
+    form_json, rows = xlsform.parse(content)
+    definition = xlsform.definition_of(form_json, rows)
+    try:
+        body = SurveyDefinitionSchema().load(definition)
+    except ValidationError as invalid:
+        errors = dict(invalid.messages)
+        if isinstance(errors.get("questions"), dict):
+            errors.update(by_row(errors.pop("questions"), definition["questions"], rows))
+        raise Invalid("the survey in the workbook is not valid", errors) from invalid
+    problems = form.check_definition(body["questions"], svc.departments.codes())
+    if problems:
+        raise Invalid("some questions are not valid", by_row(problems, body["questions"], rows))
+    return summary(svc.surveys.add_version(body, utcnow()))
+
+
 @blp.route("/surveys/import", methods=["POST"])
 @require("admin")
 @accepts_upload
@@ -28,20 +46,4 @@ def by_row(errors, questions, rows):
 @blp.response(201, SurveyCreatedSchema)
 def import_(files):
     """Create a draft survey from an XLSForm (.xlsx); 400 names each row that cannot be mapped and why."""
-    try:
-        form, rows = xlsform.parse(files["file"].read())
-        definition = xlsform.definition_of(form, rows)
-    except xlsform.XLSFormRefused as refused:
-        abort(400, message=refused.message, errors=refused.errors)
-    try:
-        body = SurveyDefinitionSchema().load(definition)
-    except ValidationError as invalid:
-        errors = dict(invalid.messages)
-        if isinstance(errors.get("questions"), dict):
-            errors.update(by_row(errors.pop("questions"), definition["questions"], rows))
-        abort(400, message="the survey in the workbook is not valid", errors=errors)
-    known = {d["_id"] for d in services().store.departments.find({}, {"_id": 1})}
-    problems = forms.check_definition(body["questions"], known)
-    if problems:
-        abort(400, message="some questions are not valid", errors=by_row(problems, body["questions"], rows))
-    return summary(insert_version(body))
+    return import_survey(services(), files["file"].read())

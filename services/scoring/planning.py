@@ -3,9 +3,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from shared import messages
+from shared.domain import SEGMENT_ATTRIBUTES
 from shared.scoring import cell_key
-
-SEGMENT = ("scale", "ownership", "capital", "township", "industry")
 
 
 @dataclass
@@ -26,7 +25,7 @@ class BatchWrites:
 def rating_docs(message):
     data = message["data"]
     enterprise = data["enterprise"]
-    segment = {k: enterprise[k] for k in SEGMENT}
+    segment = {k: enterprise[k] for k in SEGMENT_ATTRIBUTES}
     for i, r in enumerate(data["ratings"]):
         yield {"_id": f"{message['id']}:{i}", "message_id": message["id"], "source_id": data["source_id"],
                "channel": data["channel"], "period": data["period"], "enterprise": enterprise["code"],
