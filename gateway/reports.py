@@ -148,9 +148,13 @@ def which(mark):
 @blp.route("/reports/<period>.xlsx", methods=["GET"])
 @require(*READERS)
 @blp.doc(responses={"200": {"description": "排名、分指标、分群差距、分群指数与诉求办理（Excel）",
-                             "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
+                             "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
+         parameters=[{"in": "query", "name": "release", "required": False, "schema": {"type": "integer", "minimum": 1},
+                      "description": "an earlier release (通报) of the period; by default the latest. Portal keys "
+                                     "read releases only (protected alike); an admin key without it, the live figures"}])
 def report(period):
-    """The ranking report of a period as an Excel workbook (Chinese headers, numbers as numbers)."""
+    """The ranking report of a period as an Excel workbook (Chinese headers, numbers as numbers); its file name
+    says which release it holds, or 实时未发布 for an admin's live figures."""
     if not is_period(period):
         raise Invalid("period must be a quarter YYYYQn", {"period": pair("应为季度，如 2026Q4", "a quarter YYYYQn")})
     figs, mark = reading(period, request.args.get("release", type=int))
