@@ -141,8 +141,8 @@ def period_report(figs, period, extra_sheets=()):
 
 
 def which(mark):
-    """What the workbook holds, for its file name: a release (通报) or the live figures no portal sees."""
-    return f"第{mark['release']}次通报" if mark["released"] else "实时未发布"
+    """What the workbook holds, for its file name: a release (通报) is named; live figures keep the old name."""
+    return f"-第{mark['release']}次通报" if mark["released"] else ""
 
 
 @blp.route("/reports/<period>.xlsx", methods=["GET"])
@@ -154,11 +154,11 @@ def which(mark):
                                      "read releases only (protected alike); an admin key without it, the live figures"}])
 def report(period):
     """The ranking report of a period as an Excel workbook (Chinese headers, numbers as numbers); its file name
-    says which release it holds, or 实时未发布 for an admin's live figures."""
+    says which release it holds (满意度排名-2026Q4-第1次通报.xlsx); an admin's live figures keep the plain name."""
     if not is_period(period):
         raise Invalid("period must be a quarter YYYYQn", {"period": pair("应为季度，如 2026Q4", "a quarter YYYYQn")})
     figs, mark = reading(period, request.args.get("release", type=int))
     data = period_report(figs, period, current_app.extensions["manyi"].report_sheets)
-    response = download(data, XLSX, f"满意度排名-{period}-{which(mark)}.xlsx")
+    response = download(data, XLSX, f"满意度排名-{period}{which(mark)}.xlsx")
     response.headers["Cache-Control"] = "private, no-store"
     return response
