@@ -29,6 +29,15 @@ DEFAULTS = {
     "MANYI_DEMAND_DAYS_MAJOR": "30",
     "MANYI_BAD_RATING_WORKDAYS": "15",
     "MANYI_OVERDUE_SWEEP_SECONDS": "10",
+    # Webhooks (issue 17): subscriptions and deliveries live in their own database.
+    "MANYI_WEBHOOKS_DB": "manyi_webhooks",
+    "MANYI_WEBHOOK_ALLOW_PRIVATE": "0",
+    "MANYI_WEBHOOK_TIMEOUT_SECONDS": "10",
+    "MANYI_WEBHOOK_BACKOFF_SECONDS": "10",
+    "MANYI_WEBHOOK_MAX_BACKOFF_SECONDS": "3600",
+    "MANYI_WEBHOOK_RETRY_HOURS": "24",
+    "MANYI_WEBHOOK_PAUSE_HOURS": "24",
+    "MANYI_DELIVERY_HEALTH_PORT": "8004",
 }
 
 
@@ -57,6 +66,14 @@ class Config:
     bad_rating_workdays: int  # 差评 rectification term, in Chinese working days
     overdue_sweep_seconds: int  # how often the survey service looks for demands past their deadline
     survey_url: str  # where the gateway's dashboard sends an admin's release (通报)
+    webhooks_db: str  # subscriptions and deliveries (the survey service's API and the delivery worker)
+    webhook_allow_private: bool  # let subscriptions target loopback, link-local and metadata addresses
+    webhook_timeout: float  # a receiver answers 2xx within this many seconds, or the try failed
+    webhook_backoff: float  # first retry delay; doubles each try, with jitter, up to the maximum
+    webhook_max_backoff: float
+    webhook_retry_hours: float  # a delivery is retried this long before it is marked failed (and kept)
+    webhook_pause_hours: float  # a subscription whose receiver failed this long is paused
+    delivery_health_port: int
 
 
 def load(environ=None):
@@ -86,4 +103,12 @@ def load(environ=None):
         bad_rating_workdays=int(env["MANYI_BAD_RATING_WORKDAYS"]),
         overdue_sweep_seconds=int(env["MANYI_OVERDUE_SWEEP_SECONDS"]),
         survey_url=(env["MANYI_SURVEY_URL"] or env["MANYI_PUBLIC_URL"]).rstrip("/"),
+        webhooks_db=env["MANYI_WEBHOOKS_DB"],
+        webhook_allow_private=env["MANYI_WEBHOOK_ALLOW_PRIVATE"] in ("1", "true", "yes"),
+        webhook_timeout=float(env["MANYI_WEBHOOK_TIMEOUT_SECONDS"]),
+        webhook_backoff=float(env["MANYI_WEBHOOK_BACKOFF_SECONDS"]),
+        webhook_max_backoff=float(env["MANYI_WEBHOOK_MAX_BACKOFF_SECONDS"]),
+        webhook_retry_hours=float(env["MANYI_WEBHOOK_RETRY_HOURS"]),
+        webhook_pause_hours=float(env["MANYI_WEBHOOK_PAUSE_HOURS"]),
+        delivery_health_port=int(env["MANYI_DELIVERY_HEALTH_PORT"]),
     )

@@ -49,3 +49,8 @@ class AlreadyExists(Conflict):
 
 class Gone(Refused):
     code = 410
+
+
+class Unavailable(Refused):
+    """A dependency (the database, the broker) is down: try again shortly."""
+    code = 503

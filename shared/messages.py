@@ -18,8 +18,11 @@ VISIT_RECORDED = "visit.recorded"
 DEMAND_UPDATED = "demand.updated"
 DEPARTMENT_CHANGED = "department.changed"
 DEMAND_OVERDUE = "demand.overdue"
+SURVEY_OPENED = "survey.opened"
+SURVEY_CLOSED = "survey.closed"
 PERIOD_RELEASED = "period.released"
-TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED, DEMAND_OVERDUE, PERIOD_RELEASED)
+TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED, DEMAND_OVERDUE, SURVEY_OPENED,
+         SURVEY_CLOSED, PERIOD_RELEASED)
 
 class EnterpriseSnapshotSchema(Schema):
     """The enterprise's segment attributes as they were when it answered."""
@@ -85,8 +88,10 @@ class DemandStateSchema(Schema):
     first_resolution_deadline = fields.AwareDateTime(load_default=None, allow_none=True)
     closed_at = fields.AwareDateTime(load_default=None, allow_none=True)
     callback_level = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 5))
+    actions = fields.List(fields.String())  # what this change did: receive, assign, …
     # A pseudonym of the enterprise that raised it (a hash, never the code): the figures count how many
     # enterprises stand behind a department's demands, to withhold them below MANYI_MIN_N (DESIGN §9).
+    # Never forwarded to webhook receivers (services/delivery/translate.py lists the fields it sends).
     raised_by = fields.String(load_default=None, allow_none=True)
 
 
@@ -98,6 +103,18 @@ class DemandOverdueSchema(Schema):
     department = fields.String(required=True, validate=validate.Length(min=1))
     period = Period(required=True)
     deadline = fields.AwareDateTime(required=True)
+
+
+class SurveyStatusSchema(Schema):
+    """`survey.opened` and `survey.closed`: a survey's status changed (read by the webhook deliveries)."""
+    class Meta:
+        unknown = EXCLUDE
+    survey_id = fields.String(required=True, validate=validate.Length(min=1))
+    code = fields.String(required=True)
+    version = fields.Integer(required=True)
+    title = fields.String(load_default=None, allow_none=True)
+    period = fields.String(load_default=None, allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(("open", "closed")))
 
 
 class PeriodReleasedSchema(Schema):
@@ -115,6 +132,8 @@ DATA_SCHEMAS = {
     DEPARTMENT_CHANGED: DepartmentChangedSchema,
     DEMAND_UPDATED: DemandStateSchema,
     DEMAND_OVERDUE: DemandOverdueSchema,
+    SURVEY_OPENED: SurveyStatusSchema,
+    SURVEY_CLOSED: SurveyStatusSchema,
     PERIOD_RELEASED: PeriodReleasedSchema,
 }
 

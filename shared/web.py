@@ -38,8 +38,9 @@ class ErrorSchema(Schema):
     status = fields.String(metadata={"description": "the status in Chinese, e.g. 请求有误"})
     message = fields.String(metadata={"description": "what went wrong, for a person"})
     errors = fields.Dict(keys=fields.String(), metadata={
-        "description": "each bad field (or row, or question) → [中文, English] messages, or a map of them for a "
-                       "nested field; present on every 4xx, empty when no single field is to blame"})
+        "description": "each bad field (or row, or question) → a list of messages ([中文, English] from the "
+                       "service's own checks, English from schema checks), or a map of such lists for a nested "
+                       "field; present on every 4xx, empty when no single field is to blame"})
 
 
 class Api(flask_smorest.Api):

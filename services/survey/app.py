@@ -3,19 +3,21 @@ import importlib
 import logging
 
 from flask import Flask, request
-from pymongo.errors import PyMongoError
 
 from services.survey.bootstrap import bootstrap
+from services.survey.console.sessions import COOKIE as CONSOLE_COOKIE
+from services.survey.console.sessions import ConsoleSessions
 from services.survey.demands import ledger
 from shared import config as config_module
+from shared.errors import Unavailable
 from shared.web import behind_proxies, create_api, error_response, health_routes
 
 log = logging.getLogger(__name__)
 PUBLIC_PREFIXES = ("/api/v1/responses", "/s/")
 # One package per feature; each api module holds its blueprint.
 BLUEPRINT_MODULES = ("keys.api", "departments.api", "enterprises.api", "surveys.api", "surveys.xlsform_api",
-                     "invitations.api", "answers.api", "visits.api", "demands.api", "releases.api")
-PAGE_MODULES = ("answers.page", "visits.page")
+                     "invitations.api", "answers.api", "visits.api", "demands.api", "webhooks.api", "releases.api")
+PAGE_MODULES = ("answers.page", "visits.page", "console")  # console: the 营商办 and departments' pages
 
 
 def create_app(config=None, background=True):
@@ -26,17 +28,21 @@ def create_app(config=None, background=True):
                      "Keys, departments, enterprises, surveys, invitations and answers (DESIGN §3–4).")
     services = bootstrap(config)
     app.extensions["manyi"] = services
+    console_sessions = app.extensions["manyi.console"] = ConsoleSessions(services.store["console_sessions"],
+                                                                           services.keyring)
+    # A signed-in console session also reads the GET endpoints (the downloads it links to); writes need a key.
+    services.keyring.session_record = lambda: console_sessions.lookup(request.cookies.get(CONSOLE_COOKIE))[1]
 
     @app.before_request
     def before():
         if request.path.startswith(PUBLIC_PREFIXES) and not services.limiter.allow(request.remote_addr or "-"):
             return error_response(429, "too many requests from this address; try again in a minute")
-        if request.path.startswith(("/api/", "/s/")):
+        if request.path.startswith(("/api/", "/s/", "/console")):
             try:
                 services.ensure_indexes()
-            except PyMongoError as exc:
-                log.warning("database unavailable: %r", exc)
-                return error_response(503, "database unavailable; try again shortly")
+            except Unavailable as exc:
+                log.warning("database unavailable: %r", exc.__cause__)
+                return error_response(exc.code, exc.message)
         return None
 
     for module in BLUEPRINT_MODULES:

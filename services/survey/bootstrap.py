@@ -3,6 +3,8 @@ outbox, units of work and the scheduler. Views and use cases receive `SurveyServ
 on an in-memory database (tests/fakes.py)."""
 from dataclasses import dataclass, field
 
+from pymongo.errors import PyMongoError
+
 from services.survey.answers.store import Responses
 from services.survey.demands.store import Demands
 from services.survey.departments.store import Departments
@@ -19,6 +21,7 @@ from services.survey.unit_of_work import UnitOfWork
 from services.survey.visits.store import Visits
 from shared import config as config_module
 from shared import mongo
+from shared.errors import Unavailable
 from shared.keys import KeyRing
 from shared.web import RateLimiter
 
@@ -50,8 +53,11 @@ class SurveyServices:
         # Unique indexes (key digests, survey versions, …) back rules that are never read-then-write:
         # no request is served before they exist.
         if not self.indexes_ready:
-            self.store.ensure_indexes()
-            ensure_admin_key(self)
+            try:
+                self.store.ensure_indexes()
+                ensure_admin_key(self)
+            except PyMongoError as exc:
+                raise Unavailable("database unavailable; try again shortly") from exc
             self.indexes_ready = True
 
 

@@ -10,8 +10,6 @@ import threading
 import time
 import uuid
 
-from pymongo.errors import PyMongoError
-
 from services.survey.outbox import holds_lease
 
 log = logging.getLogger(__name__)
@@ -39,8 +37,8 @@ class Scheduler:
             duty[2] = time.monotonic() + duty[0]
             try:
                 duty[1]()
-            except (PyMongoError, OSError) as exc:
-                log.warning("scheduled duty %s failed: %r", getattr(duty[1], "__name__", duty[1]), exc)
+            except Exception:  # whatever it was, the duty is tried again at its next turn
+                log.exception("scheduled duty %s failed", getattr(duty[1], "__name__", duty[1]))
         return len(due)
 
     def start(self):
@@ -58,5 +56,5 @@ class Scheduler:
         while not self._stop.wait(TICK_SECONDS):
             try:
                 self.run_due()
-            except (PyMongoError, OSError) as exc:
+            except Exception as exc:  # the lease's database away: try at the next tick
                 log.warning("scheduler: %r", exc)

@@ -10,25 +10,7 @@ from services.scoring.repository import ScoresStore
 from services.scoring.rescore import check
 from shared import amqp, messages
 from tests.factories import department_event, enterprise, rating, ratings_event
-from tests.harness import poll
-
-
-def start_worker(config):
-    store = ScoresStore(config)
-    store.ensure_indexes()
-    consumer = Consumer(config, store, Health())
-    thread = threading.Thread(target=consumer.run, daemon=True)
-    thread.start()
-    poll(lambda: consumer.health.amqp_ok, 10, what="the consumer to connect")
-    return store, consumer, thread
-
-
-@pytest.fixture
-def worker(config):
-    store, consumer, thread = start_worker(config)
-    yield store
-    consumer.stopping = True
-    thread.join(10)
+from tests.harness import Worker, poll
 
 
 @pytest.fixture
@@ -132,14 +114,14 @@ def test_the_worker_reconnects_by_itself_after_the_broker_goes_away(config, publ
 def test_competing_workers_keep_their_own_shards_and_sum_to_the_recomputation(config, publish):
     """Two workers on one queue (DESIGN §2 scale-out): no shared counter document, figures still exact."""
     small_batches = {"batch_size": 5, "prefetch": 5}
-    workers = [start_worker(replace(config, worker_id=name, **small_batches)) for name in ("w1", "w2")]
+    workers = [Worker(replace(config, worker_id=name, **small_batches)).start() for name in ("w1", "w2")]
     try:
         ents = [enterprise() for _ in range(4)]
         events = [ratings_event(ents[i % 4], [rating("market", 1 + i % 5, "licensing")], id_=f"m{i}")
                   for i in range(200)]
         for i in range(0, 200, 20):
             publish(*events[i:i + 20])
-        store = workers[0][0]
+        store = workers[0].store
         poll(lambda: store.processed.count_documents({}) == 200, 30, what="200 messages processed")
         shards = {c["shard"] for c in store.cells.find({})}
         assert shards == {"w1", "w2"}, "both workers took batches"
@@ -150,7 +132,5 @@ def test_competing_workers_keep_their_own_shards_and_sum_to_the_recomputation(co
             assert sum(c["swp"] for c in cells) == pytest.approx(sum((lv - 1) * 25.0 for lv in levels))
         assert check(config) == 0
     finally:
-        for _, consumer, _thread in workers:
-            consumer.stopping = True
-        for _, _consumer, thread in workers:
-            thread.join(10)
+        for running in workers:
+            running.stop()

@@ -240,12 +240,15 @@ STATE_FIELDS = ("department", "category", "urgency", "status", "period", "receiv
                 "version")
 
 
-def updated_event(demand):
+def updated_event(demand, created=False):
     """`demand.updated`: the state the figures need, never the enterprise or the texts.
 
     The id is the demand's id and version, so a republished event is the same message to the worker.
+    `actions` names what this change did (every step of a new demand, which may be born assigned), so
+    that webhooks can tell an assignment from a progress note without the previous state.
     """
-    data = {"demand_id": demand["_id"], **{k: _iso(demand[k]) for k in STATE_FIELDS},
+    actions = [e["action"] for e in (demand["history"] if created else demand["history"][-1:])]
+    data = {"demand_id": demand["_id"], **{k: _iso(demand[k]) for k in STATE_FIELDS}, "actions": actions,
             "raised_by": raised_by(demand)}
     at = demand["history"][-1]["at"]
     return messages.envelope(messages.DEMAND_UPDATED, data, id_=f"{demand['_id']}:{demand['version']}",

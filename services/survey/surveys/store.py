@@ -41,11 +41,10 @@ class Surveys:
                                             {"$set": {k: definition.get(k) for k in DEFINITION_FIELDS}})
         return result.matched_count == 1
 
-    def set_status(self, survey_id, status_from, status_to, at):
-        """Move a survey from one status to another; False when it was not in `status_from` any more."""
-        result = self.collection.update_one({"_id": survey_id, "status": status_from},
-                                            {"$set": {"status": status_to, f"{status_to}_at": at}})
-        return result.matched_count == 1
+    def stage_status(self, uow, survey_id, status_from, status_to, at):
+        """Stage moving a survey from one status to another in a unit of work (StaleUpdate if it moved first)."""
+        uow.update("surveys", {"_id": survey_id, "status": status_from},
+                   {"$set": {"status": status_to, f"{status_to}_at": at}})
 
     def for_answers(self, survey_id):
         """The survey an answer is checked against, without a read per answer while it is open.

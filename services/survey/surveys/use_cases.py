@@ -1,5 +1,10 @@
 """Surveys: draft → open → closed, questions frozen once open (a change then makes a new version)."""
-from services.survey.surveys import form
+from marshmallow import ValidationError
+
+from services.survey.surveys import form, xlsform
+from services.survey.surveys.schemas import SurveyDefinitionSchema
+from services.survey.unit_of_work import StaleUpdate
+from shared import messages
 from shared.domain import utcnow
 from shared.errors import Conflict, Invalid, NotFound, pair
 
@@ -52,8 +57,24 @@ def transition(services, survey_id, allowed_from, to):
     if doc["status"] not in allowed_from:
         raise Conflict(f"a {doc['status']} survey cannot become {to}",
                        {"status": pair(f"问卷状态为 {doc['status']}，不能变为 {to}", f"a {doc['status']} survey")})
-    services.surveys.set_status(survey_id, doc["status"], to, utcnow())
+    # The change and its event (survey.opened / survey.closed, which webhooks offer) in one unit of work.
+    at, uow = utcnow(), services.unit_of_work()
+    services.surveys.stage_status(uow, survey_id, doc["status"], to, at)
+    event = status_event({**doc, "status": to}, at)
+    uow.event(event["type"], event)
+    try:
+        uow.commit()
+    except StaleUpdate:
+        pass  # another request moved it first (and raised the event); answer with what it is now
     return summary(survey_or_404(services, survey_id))
+
+
+def status_event(survey, at):
+    """`survey.opened` / `survey.closed`; the id names the survey and status, so it is raised once."""
+    type_ = messages.SURVEY_OPENED if survey["status"] == "open" else messages.SURVEY_CLOSED
+    data = {"survey_id": survey["_id"], "code": survey["code"], "version": survey["version"],
+            "title": survey.get("title"), "period": survey.get("period"), "status": survey["status"]}
+    return messages.envelope(type_, data, id_=f"{type_}:{survey['_id']}", occurred_at=at)
 
 
 def open_survey(services, survey_id):
@@ -62,3 +83,29 @@ def open_survey(services, survey_id):
 
 def close_survey(services, survey_id):
     return transition(services, survey_id, ("open",), "closed")
+
+
+def by_row(errors, questions, rows):
+    """Per-question errors (keyed by index or id) re-keyed by the survey sheet's row, as the admin sees it."""
+    out = {}
+    for key, problem in errors.items():
+        qid = questions[key]["id"] if isinstance(key, int) and key < len(questions) else key
+        out[f"row {rows[qid]}" if qid in rows else f"question {qid}"] = problem
+    return out
+
+
+def import_xlsform(services, content):
+    """A draft survey from an XLSForm's bytes; Invalid names each row that cannot be mapped and why."""
+    form_json, rows = xlsform.parse(content)
+    definition = xlsform.definition_of(form_json, rows)
+    try:
+        body = SurveyDefinitionSchema().load(definition)
+    except ValidationError as invalid:
+        errors = dict(invalid.messages)
+        if isinstance(errors.get("questions"), dict):
+            errors.update(by_row(errors.pop("questions"), definition["questions"], rows))
+        raise Invalid("the survey in the workbook is not valid", errors) from invalid
+    problems = form.check_definition(body["questions"], services.departments.codes())
+    if problems:
+        raise Invalid("some questions are not valid", by_row(problems, body["questions"], rows))
+    return summary(services.surveys.add_version(body, utcnow()))

@@ -42,7 +42,8 @@ def visit_message(visit_id, visited_at, enterprise, ratings, at):
     data = {"source_id": visit_id, "channel": "visit", "period": period_of(visited_at), "survey_id": None,
             "enterprise": snapshot(enterprise),
             "ratings": [{"question": None, "department": r["department"], "indicator": VISIT_INDICATOR, "weight": 1.0,
-                         "level": r["level"], "points": linear_points(r["level"])} for r in ratings], "nps": None}
+                         "level": r["level"], "points": linear_points(r["level"]), "comment": r.get("comment")}
+                        for r in ratings], "nps": None}
     return messages.envelope(messages.VISIT_RECORDED, data, id_=visit_id, occurred_at=at)
 
 
