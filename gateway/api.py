@@ -8,6 +8,7 @@ from flask import current_app, g
 
 from gateway.releases import NotReleased
 from gateway.schemas import DepartmentDetailSchema, IndicesSchema, PeriodQuerySchema, PeriodsSchema
+from shared.domain import period_key
 from shared.errors import NotFound, pair
 from shared.keys import require
 from shared.web import Blueprint
@@ -82,7 +83,7 @@ def periods():
     admin key; the released ones for a portal key."""
     released = services().releases.listing()
     listed = set(released) | (set(figures().periods()) if is_live() else set())
-    ordered = sorted(listed, key=lambda p: (p[:4], p[-1]))
+    ordered = sorted(listed, key=period_key)
     entries = []
     for p in ordered:
         r = released.get(p)

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from gateway.api import READERS
 from gateway.labels import ATTRIBUTE_NAMES, VALUE_NAMES
 from gateway.sessions import COOKIE, LIFETIME
-from shared.domain import PERIOD_RE
+from shared.domain import is_read_period
 from shared.errors import Forbidden, Invalid, Refused, pair
 from shared.web import RateLimiter
 
@@ -68,8 +68,8 @@ def release():
         raise Forbidden("only an administrator releases a period / 只有管理员可以通报发布",
                         {"role": pair("只有管理员可以通报发布", "admin only")})
     period = request.form.get("period", "")
-    if not PERIOD_RE.match(period):
-        raise Invalid("period must be a quarter YYYYQn", {"period": pair("应为季度，如 2026Q4", "a quarter YYYYQn")})
+    if not is_read_period(period):
+        raise Invalid("period must be a quarter YYYYQn or a year YYYY", {"period": pair("应为季度或年度", "YYYYQn or YYYY")})
     config = services().config
     if not config.admin_key:
         raise Unavailable("the gateway has no MANYI_ADMIN_KEY to release with; release on the survey service")

@@ -86,8 +86,20 @@ def _rounded(x):
     return round(x, 9) if isinstance(x, float) else x
 
 
+def _canonical(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _canonical(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_canonical(v) for v in value)
+    return _rounded(value)
+
+
 def enterprise_states(cells):
-    """{(department, enterprise): what the enterprise's cells say} over the given cells (shards merged)."""
+    """{(department, enterprise): what the enterprise's ratings say}: of voices (the worker's one document per
+    period, department and enterprise, its `parts`), or of cells (shards merged)."""
+    voices = {(c["department"], c["enterprise"]): _canonical(c["parts"]) for c in cells if "parts" in c}
+    if voices:
+        return voices
     merged = {}
     for c in cells:
         key = (c["department"], c["enterprise"])
@@ -122,7 +134,8 @@ def nps_held_back(before, after, min_n):
         out = {}
         for d in docs:
             seen = out.get(d["enterprise"])
-            if seen is None or (d["occurred_at"], d["_id"]) > (seen["occurred_at"], seen["_id"]):
+            if seen is None or (str(d.get("occurred_at")), str(d["_id"])) > \
+                    (str(seen.get("occurred_at")), str(seen["_id"])):
                 out[d["enterprise"]] = d
         return {e: d["score"] for e, d in out.items()}
     old, new = latest(before), latest(after)

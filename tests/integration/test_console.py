@@ -137,3 +137,15 @@ def test_the_cookie_reads_the_get_endpoints_only(app, county):
     client, _ = signed_in(app, county["admin"])
     assert client.get("/api/v1/enterprises/import-template.xlsx").status_code == 200
     assert client.post("/api/v1/departments", json={"code": "x", "name": "x"}).status_code == 401
+
+
+def test_a_database_outage_is_a_503_page_not_a_500(app, county, monkeypatch):
+    from pymongo.errors import ServerSelectionTimeoutError
+    client, _ = signed_in(app, county["admin"])
+
+    def down(token):
+        raise ServerSelectionTimeoutError("no servers")
+    monkeypatch.setattr(app.extensions["manyi.console"], "lookup", down)
+    reply = client.get("/console/demands")
+    assert reply.status_code == 503 and reply.headers["Retry-After"] == "10"
+    assert "数据库暂时无法访问" in reply.get_data(as_text=True)

@@ -131,3 +131,12 @@ def test_nps_and_new_demands_are_held_back_alike():
                                           MIN_N) == ["tax"]
     new = [{"_id": f"n{i}", "department": "tax", "raised_by": f"p{i}"} for i in range(5)]
     assert d.demand_departments_held_back(demands, demands + new, MIN_N) == []
+
+
+def test_voices_compare_by_their_parts():
+    voice = {"department": "market", "enterprise": "E1", "parts": {"a": {"swp": 75.0, "sw": 1.0}}}
+    again = {**voice, "_id": "other id, same parts"}
+    changed = {**voice, "parts": {"a": {"swp": 0.0, "sw": 1.0}}}
+    assert d.changed_enterprises([voice], [again]) == {}
+    assert d.changed_enterprises([voice], [changed]) == {"market": {"E1"}}
+    assert d.held_back_departments([voice], [voice, {**voice, "enterprise": "E2"}], MIN_N) == ["market"]

@@ -60,11 +60,10 @@ def demands():
     now, page_no = utcnow(), max(request.args.get("page", 1, type=int) or 1, 1)
     listed, total = services().demands.page(held_to_own(filters_of(request.args), g.key), now, BY_DEADLINE,
                                             (page_no - 1) * PER_PAGE, PER_PAGE)
-    everything = services().demands.collection  # the filters' choices: the categories and quarters in use
     return render("demands.html", demands=[row(d, now) for d in listed], total=total, page_no=page_no,
                   pages=max((total + PER_PAGE - 1) // PER_PAGE, 1), filters=request.args, departments=departments(),
-                  categories=sorted(c for c in everything.distinct("category") if c),
-                  periods=sorted(everything.distinct("period"), reverse=True), statuses=DEMAND_STATUSES)
+                  categories=services().demands.in_use("category"),
+                  periods=services().demands.in_use("period")[::-1], statuses=DEMAND_STATUSES)
 
 
 @page.get("/queue")

@@ -10,10 +10,12 @@ import secrets
 from datetime import timedelta
 
 from pymongo import ASCENDING, IndexModel
+from pymongo.errors import PyMongoError
 
 from shared.domain import utcnow
 from shared.keys import key_hash
 
+DATABASE_DOWN = PyMongoError  # what the console's pages answer with 503 (web.py), the database being down
 COOKIE = "manyi_console"  # not the dashboard's name: cookies do not tell ports apart on one host
 LIFETIME = timedelta(hours=8)
 

@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
-from services.survey.console.sessions import COOKIE, csrf_matches
+from services.survey.console.sessions import COOKIE, DATABASE_DOWN, csrf_matches
 from services.survey.web import UPLOAD_LIMIT
 from shared.domain import LEVEL_NAMES, SHANGHAI
-from shared.errors import Refused
+from shared.errors import Refused, Unavailable
 
 page = Blueprint("console", __name__, url_prefix="/console")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -175,3 +175,12 @@ def problem_text(problem):
         if pattern.match(text):
             return pattern.sub(chinese, text)
     return text
+
+
+@page.errorhandler(DATABASE_DOWN)
+@page.errorhandler(Unavailable)
+def database_down(_):
+    """The database is down: say so and ask to retry (503 with Retry-After), never a bare 500."""
+    g.session = g.key = None  # nothing of the session can be read now
+    body, status = refused(503, "数据库暂时无法访问，请稍后刷新重试。")
+    return body, status, {"Retry-After": "10"}

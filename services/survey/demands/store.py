@@ -36,6 +36,10 @@ class Demands:
     def all(self, criteria, now, sort):
         return list(self.collection.find(query(criteria, now), LISTED).sort(sort))
 
+    def in_use(self, field):
+        """The values of `field` (category, period) that some demand has: the choices of the ledger's filters."""
+        return sorted(v for v in self.collection.distinct(field) if v)
+
     def waiting_for_callback(self, visit_ids):
         """The resolved demands that came from these visits: the callbacks their cadre owes (oldest first)."""
         return list(mongo.find_in(self.collection, "source.id", list(visit_ids), {"message": 0, "history": 0},

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields
 
 from services.survey.releases import use_cases
 from services.survey.web import services
-from shared.domain import PERIOD_RE
+from shared.domain import is_read_period, period_key
 from shared.errors import Invalid, pair
 from shared.keys import require
 from shared.web import Blueprint
@@ -42,8 +42,9 @@ class PeriodListSchema(Schema):
 @blp.alt_response(409, description="another release of the period was made at the same moment; try again")
 def release(period):
     """Publish the period's current figures to portal keys as a new release; earlier releases stay readable."""
-    if not PERIOD_RE.match(period):
-        raise Invalid("period must be a quarter YYYYQn", {"period": pair("应为季度，如 2026Q4", "a quarter YYYYQn")})
+    if not is_read_period(period):
+        raise Invalid("period must be a quarter YYYYQn or a year YYYY",
+                      {"period": pair("应为季度或年度，如 2026Q4、2026", "a quarter YYYYQn or a year YYYY")})
     record = use_cases.release(services(), period, g.api_key)
     return {k: record[k] for k in ("period", "release", "released_at", "by")}
 
@@ -56,4 +57,4 @@ def periods():
     latest = services().releases.latest_of_each()
     return {"periods": [{"period": p, "released": True, "released_at": latest[p]["released_at"],
                          "release": latest[p]["release"]}
-                        for p in sorted(latest, key=lambda p: (p[:4], p[-1]))]}
+                        for p in sorted(latest, key=period_key)]}
