@@ -72,7 +72,7 @@ class PeriodReleaseSchema(Schema):
     release = fields.Integer(allow_none=True, metadata={"description": "number of the latest release"})
     held_back = fields.Dict(metadata={
         "description": "admin keys: what the latest release kept at the previous release because fewer than "
-                       "MANYI_MIN_N enterprises had changed it: {\"cells\": [department codes], \"nps\": bool, "
+                       "MANYI_MIN_N enterprises had changed it: {\"departments\": [codes], \"nps\": bool, "
                        "\"demands\": [department codes]}"})
 
 
