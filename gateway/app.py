@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from flask import Flask, request
 
 from gateway.figures import Figures
+from gateway.releases import Releases
 from gateway.sessions import Sessions
 from shared import config as config_module
 from shared import mongo
@@ -18,6 +19,7 @@ class GatewayServices:
     figures: Figures
     keyring: KeyRing
     sessions: Sessions = None
+    releases: Releases = None  # what portal keys read: released figures, protected (gateway/releases.py)
     report_sheets: list = field(default_factory=list)  # extra report sheets: (figures, period) → reports.Sheet
 
 
@@ -33,7 +35,7 @@ def create_app(config=None):
     keyring = KeyRing(figures.keys, config.admin_key, sessions.current,
                       failures=SharedLimiter(limits, config.auth_failures, "auth"),
                       note_use=False)  # the keys are the survey service's; the gateway never writes its database
-    app.extensions["manyi"] = GatewayServices(config, figures, keyring, sessions)
+    app.extensions["manyi"] = GatewayServices(config, figures, keyring, sessions, Releases(config, figures.client))
     from gateway import api, dashboard, demands, reports, segments, trends
     for module in (api, segments, trends, demands, reports):
         rest.register_blueprint(module.blp)
