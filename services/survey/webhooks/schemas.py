@@ -1,7 +1,7 @@
 """Bodies of the webhook subscriptions API (issue 17): validation and the OpenAPI document."""
 from marshmallow import Schema, fields, validate
 
-from services.survey.schemas import StrictSchema
+from shared.fields import StrictSchema
 from shared.webhooks import EVENTS
 
 EVENT_NAMES = validate.OneOf(sorted(EVENTS), error="unknown event; GET /api/v1/webhooks/events lists them")
