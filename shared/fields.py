@@ -1,7 +1,7 @@
 """Marshmallow fields and validators shared by every schema: requests, answers and messages alike."""
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from shared.domain import PERIOD_RE
+from shared.domain import PERIOD_RE, READ_PERIOD_RE
 
 
 class FullMatch(validate.Regexp):
@@ -20,6 +20,15 @@ class Period(fields.String):
     def __init__(self, **kwargs):
         kwargs.setdefault("metadata", {}).setdefault("description", "a quarter YYYYQn, e.g. 2026Q4")
         super().__init__(validate=FullMatch(PERIOD_RE, error="a quarter YYYYQn"), **kwargs)
+
+
+class ReadPeriod(fields.String):
+    """What figures are read for: a quarter `YYYYQn` or a year `YYYY` (DESIGN §9: one voice per enterprise
+    over the year). Ratings themselves always carry a quarter (`Period`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("description", "a quarter YYYYQn or a year YYYY, e.g. 2026Q4, 2026")
+        super().__init__(validate=FullMatch(READ_PERIOD_RE, error="a quarter YYYYQn or a year YYYY"), **kwargs)
 
 
 CODE = FullMatch(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", error="letters, digits, '_', '.', '-' (≤ 64)")

@@ -36,7 +36,13 @@ class KeyRing:
     def resolve(self, presented):
         if self.admin_key and hmac.compare_digest(presented.encode(), self.admin_key.encode()):
             return ENV_ADMIN
-        digest = key_hash(presented)
+        return self.resolve_digest(key_hash(presented))
+
+    def resolve_digest(self, digest):
+        """The record of the key whose SHA-256 is `digest`, or None: how a console session, which keeps the
+        digest and never the key, re-checks its key on every request (a revoked key ends the session)."""
+        if self.admin_key and hmac.compare_digest(digest, key_hash(self.admin_key)):
+            return ENV_ADMIN
         hit = self._cache.get(digest)
         if hit and hit[0] > time.monotonic():
             return hit[1]

@@ -5,6 +5,8 @@ import logging
 from flask import Flask, request
 
 from services.survey.bootstrap import bootstrap
+from services.survey.console.sessions import COOKIE as CONSOLE_COOKIE
+from services.survey.console.sessions import ConsoleSessions
 from services.survey.demands import ledger
 from shared import config as config_module
 from shared.errors import Unavailable
@@ -15,7 +17,7 @@ PUBLIC_PREFIXES = ("/api/v1/responses", "/s/")
 # One package per feature; each api module holds its blueprint.
 BLUEPRINT_MODULES = ("keys.api", "departments.api", "enterprises.api", "surveys.api", "surveys.xlsform_api",
                      "invitations.api", "answers.api", "visits.api", "demands.api", "webhooks.api")
-PAGE_MODULES = ("answers.page", "visits.page")
+PAGE_MODULES = ("answers.page", "visits.page", "console")  # console: the 营商办 and departments' pages
 
 
 def create_app(config=None, background=True):
@@ -26,12 +28,16 @@ def create_app(config=None, background=True):
                      "Keys, departments, enterprises, surveys, invitations and answers (DESIGN §3–4).")
     services = bootstrap(config)
     app.extensions["manyi"] = services
+    console_sessions = app.extensions["manyi.console"] = ConsoleSessions(services.store["console_sessions"],
+                                                                           services.keyring)
+    # A signed-in console session also reads the GET endpoints (the downloads it links to); writes need a key.
+    services.keyring.session_record = lambda: console_sessions.lookup(request.cookies.get(CONSOLE_COOKIE))[1]
 
     @app.before_request
     def before():
         if request.path.startswith(PUBLIC_PREFIXES) and not services.limiter.allow(request.remote_addr or "-"):
             return error_response(429, "too many requests from this address; try again in a minute")
-        if request.path.startswith(("/api/", "/s/")):
+        if request.path.startswith(("/api/", "/s/", "/console")):
             try:
                 services.ensure_indexes()
             except Unavailable as exc:

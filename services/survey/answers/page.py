@@ -55,7 +55,7 @@ def unavailable(token, invitation, survey, enterprise):
     return None
 
 
-def questionnaire(token, survey, enterprise, values=None, errors=None, form_error=None, status=200):
+def questionnaire(token, survey, enterprise, values=None, errors=None, form_error=None, status=200, preview=False):
     by_id = {q["id"]: q for q in survey["questions"]}
     numbers = {q["id"]: n for n, q in enumerate(survey["questions"], start=1)}
     questions = [{**q, "condition": condition_text(q, by_id, numbers)} for q in survey["questions"]]
@@ -65,7 +65,7 @@ def questionnaire(token, survey, enterprise, values=None, errors=None, form_erro
     return render_template(
         "respondent/survey.html", title=survey["title"], survey=survey, enterprise=enterprise, token=token,
         questions=questions, levels=sorted(LEVEL_NAMES.items(), reverse=True), values=values or MultiDict(),
-        errors=errors or {}, form_error=form_error, client_data=client), status
+        errors=errors or {}, form_error=form_error, client_data=client, preview=preview), status
 
 
 @page.get("/s/<token>")

@@ -7,7 +7,7 @@ import io
 
 from flask import g
 
-from services.survey.demands import ledger, rules
+from services.survey.demands import ledger
 from services.survey.demands.schemas import (
     AssignSchema,
     CallbackSchema,
@@ -21,7 +21,7 @@ from services.survey.demands.sheet import ledger_workbook
 from services.survey.web import services
 from shared.demand_figures import is_overdue
 from shared.domain import utcnow
-from shared.errors import Forbidden, Invalid, pair
+from shared.errors import Forbidden, pair
 from shared.keys import require
 from shared.web import XLSX, Blueprint, download
 
@@ -82,10 +82,6 @@ def get(demand_id):
     return demand_out(ledger.read(services(), demand_id, g.api_key), utcnow())
 
 
-def act(demand_id, make_change):
-    return demand_out(ledger.change(services(), demand_id, g.api_key, make_change), utcnow())
-
-
 @blp.route("/demands/<demand_id>/assign", methods=["POST"])
 @require("admin")
 @blp.arguments(AssignSchema)
@@ -93,10 +89,7 @@ def act(demand_id, make_change):
 @blp.alt_response(409, description="the demand is resolved or closed")
 def assign(body, demand_id):
     """交办 to a department, due by `deadline` or the default term (7 days ordinary, 30 major)."""
-    if not services().departments.exists(body["department"]):
-        raise Invalid("unknown department", {"department": pair("未知部门", "unknown department")})
-    terms, actor = rules.Terms.of(services().config), rules.actor_of(g.api_key)
-    return act(demand_id, lambda d: rules.assign(d, body["department"], body["deadline"], utcnow(), actor, terms))
+    return demand_out(ledger.assign(services(), demand_id, g.api_key, body["department"], body["deadline"]), utcnow())
 
 
 @blp.route("/demands/<demand_id>/progress", methods=["POST"])
@@ -106,8 +99,7 @@ def assign(body, demand_id):
 @blp.alt_response(409, description="the demand is not assigned")
 def progress(body, demand_id):
     """A progress note (进展) by the department handling the demand."""
-    actor = rules.actor_of(g.api_key)
-    return act(demand_id, lambda d: rules.progress(d, body["note"], utcnow(), actor))
+    return demand_out(ledger.progress(services(), demand_id, g.api_key, body["note"]), utcnow())
 
 
 @blp.route("/demands/<demand_id>/resolve", methods=["POST"])
@@ -117,8 +109,7 @@ def progress(body, demand_id):
 @blp.alt_response(409, description="the demand is not assigned")
 def resolve(body, demand_id):
     """办结, by the department's key (or an administrator)."""
-    actor = rules.actor_of(g.api_key)
-    return act(demand_id, lambda d: rules.resolve(d, body["resolution"], utcnow(), actor))
+    return demand_out(ledger.resolve(services(), demand_id, g.api_key, body["resolution"]), utcnow())
 
 
 @blp.route("/demands/<demand_id>/callback", methods=["POST"])
@@ -128,5 +119,4 @@ def resolve(body, demand_id):
 @blp.alt_response(409, description="the demand is not resolved")
 def callback(body, demand_id):
     """回访 with the enterprise's level: 3–5 closes the demand (销号), 1–2 reopens it."""
-    terms, actor = rules.Terms.of(services().config), rules.actor_of(g.api_key)
-    return act(demand_id, lambda d: rules.callback(d, body["level"], body["comment"], utcnow(), actor, terms))
+    return demand_out(ledger.callback(services(), demand_id, g.api_key, body["level"], body["comment"]), utcnow())

@@ -14,7 +14,7 @@ from services.survey.unit_of_work import StaleUpdate
 from shared import messages
 from shared.demand_figures import is_overdue
 from shared.domain import utcnow
-from shared.errors import Conflict, Forbidden, NotFound, pair
+from shared.errors import Conflict, Forbidden, Invalid, NotFound, pair
 
 log = logging.getLogger(__name__)
 SYSTEM = {"role": "system", "name": "差评自动整改"}
@@ -76,6 +76,48 @@ def change(services, demand_id, key, make_change):
         except StaleUpdate:
             continue
     raise Conflict("the demand keeps changing; try again", {"version": pair("诉求正被他人修改，请重试", "try again")})
+
+
+# --- the steps, as the JSON API and the console both take them ------------------------------------------
+# Who may take each step; a department key is further held to its own department's demands (rules.may_see).
+ACTORS = {"assign": ("admin",), "progress": ("department", "admin"), "resolve": ("department", "admin"),
+          "callback": ("admin", "cadre")}
+
+
+def _check_actor(action, key):
+    if key["role"] not in ACTORS[action]:
+        raise Forbidden(f"this needs a key of role {' or '.join(ACTORS[action])}",
+                        {"authorization": pair("密钥角色无权进行此操作", f"needs role {' or '.join(ACTORS[action])}")})
+
+
+def assign(services, demand_id, key, department, deadline=None):
+    """交办 to a department, due by `deadline` or the default term (7 days ordinary, 30 major)."""
+    _check_actor("assign", key)
+    if not services.departments.exists(department):
+        raise Invalid("unknown department", {"department": pair("未知部门", "unknown department")})
+    terms, actor = rules.Terms.of(services.config), rules.actor_of(key)
+    return change(services, demand_id, key, lambda d: rules.assign(d, department, deadline, utcnow(), actor, terms))
+
+
+def progress(services, demand_id, key, note):
+    """A progress note (进展) by the department handling the demand."""
+    _check_actor("progress", key)
+    actor = rules.actor_of(key)
+    return change(services, demand_id, key, lambda d: rules.progress(d, note, utcnow(), actor))
+
+
+def resolve(services, demand_id, key, resolution):
+    """办结, by the department's key (or an administrator)."""
+    _check_actor("resolve", key)
+    actor = rules.actor_of(key)
+    return change(services, demand_id, key, lambda d: rules.resolve(d, resolution, utcnow(), actor))
+
+
+def callback(services, demand_id, key, level, comment=None):
+    """回访 with the enterprise's level: 3–5 closes the demand (销号), 1–2 reopens it."""
+    _check_actor("callback", key)
+    terms, actor = rules.Terms.of(services.config), rules.actor_of(key)
+    return change(services, demand_id, key, lambda d: rules.callback(d, level, comment, utcnow(), actor, terms))
 
 
 def sweep_overdue(services, now=None):

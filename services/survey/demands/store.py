@@ -36,6 +36,15 @@ class Demands:
     def all(self, criteria, now, sort):
         return list(self.collection.find(query(criteria, now), LISTED).sort(sort))
 
+    def in_use(self, field):
+        """The values of `field` (category, period) that some demand has: the choices of the ledger's filters."""
+        return sorted(v for v in self.collection.distinct(field) if v)
+
+    def waiting_for_callback(self, visit_ids):
+        """The resolved demands that came from these visits: the callbacks their cadre owes (oldest first)."""
+        return list(mongo.find_in(self.collection, "source.id", list(visit_ids), {"message": 0, "history": 0},
+                                  **{"source.kind": "visit", "status": "resolved"}))
+
     def overdue_unpushed(self, now, limit):
         """Open demands past their deadline whose `demand.overdue` was not pushed yet (at most `limit`)."""
         return list(self.collection.find(
@@ -47,8 +56,8 @@ class Demands:
 
 
 def query(criteria, now):
-    """The Mongo filter of a ledger query: department, status, category (equal), overdue (true/false/None)."""
-    found = {k: criteria[k] for k in ("department", "status", "category") if criteria.get(k) is not None}
+    """The Mongo filter of a ledger query: department, status, category, period (equal), overdue (true/false/None)."""
+    found = {k: criteria[k] for k in ("department", "status", "category", "period") if criteria.get(k) is not None}
     if criteria.get("overdue") is True:
         found["$and"] = [{"status": {"$ne": "closed"}}, {"deadline": {"$lt": now}}]
     elif criteria.get("overdue") is False:

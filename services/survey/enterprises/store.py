@@ -50,6 +50,24 @@ class Enterprises:
     def all(self):
         return [as_enterprise(d) for d in self.collection.find({}).sort("_id", 1)]
 
+    def search(self, pattern, skip, limit):
+        """(enterprises on this page, how many match): code, name, township or industry matching the regular
+        expression `pattern` (case-insensitive; the caller escapes what a person typed), by code."""
+        found = {}
+        if pattern:
+            like = {"$regex": pattern, "$options": "i"}
+            found = {"$or": [{"_id": like}, {"name": like}, {"township": like}, {"industry": like}]}
+        page = self.collection.find(found).sort("_id", 1).skip(skip).limit(limit)
+        return [as_enterprise(d) for d in page], self.collection.count_documents(found)
+
+    def values(self, attribute):
+        """The values of a segment attribute in the register (the choices of a filter)."""
+        return sorted(v for v in self.collection.distinct(attribute) if v)
+
+    def codes_where(self, criteria):
+        """The codes of the enterprises whose attributes equal `criteria` ({} for all), by code."""
+        return [d["_id"] for d in self.collection.find(criteria, {"_id": 1}).sort("_id", 1)]
+
     def known(self, codes):
         """The codes among `codes` that name a registered enterprise."""
         return {d["_id"] for d in mongo.find_in(self.collection, "_id", codes, {"_id": 1})}

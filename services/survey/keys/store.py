@@ -15,3 +15,7 @@ class Keys:
         except DuplicateKeyError as exc:
             raise AlreadyExists(f"key {record['_id']} exists", {"id": pair("密钥已存在", "already exists")}) from exc
         return record
+
+    def listed(self):
+        """Every key's record without its digest, newest first."""
+        return list(self.collection.find({}, {"hash": 0}).sort("created_at", -1))

@@ -10,7 +10,10 @@ function api(method, path, body) {
     .then((r) => r.json().catch(() => ({})).then((json) => ({status: r.status, json})));
 }
 function el(tag, text, cls) { const e = document.createElement(tag); if (text) e.textContent = text; if (cls) e.className = cls; return e; }
-function show(id) { for (const s of ["login", "visit", "done"]) $(s).hidden = s !== id; $("logout").hidden = id === "login"; }
+function show(id) {
+  for (const s of ["login", "visit", "done"]) $(s).hidden = s !== id;
+  $("logout").hidden = $("mine").hidden = id === "login";
+}
 function nowLocal() { const d = new Date(); d.setMinutes(d.getMinutes() - d.getTimezoneOffset()); return d.toISOString().slice(0, 16); }
 function errText(v) { return Array.isArray(v) ? v.join("；") : typeof v === "object" ? Object.values(v).map(errText).join("；") : String(v); }
 
@@ -122,4 +125,13 @@ $("save-key").addEventListener("click", () => {
 });
 $("logout").addEventListener("click", () => { localStorage.removeItem(KEY); show("login"); });
 $("again").addEventListener("click", start);
+// The console's list of this cadre's visits and waiting callbacks: signed in with the same key, by a form post.
+$("mine").addEventListener("click", () => {
+  const form = $("to-console"); form.elements.key.value = localStorage.getItem(KEY); form.submit();
+});
+// A key handed over as a QR code (the console's 密钥 page) arrives in the fragment, which is never sent to a server.
+if (location.hash.startsWith("#key=")) {
+  localStorage.setItem(KEY, decodeURIComponent(location.hash.slice(5)));
+  history.replaceState(null, "", location.pathname);
+}
 start();
