@@ -155,3 +155,19 @@ def test_a_database_outage_is_a_503_page_not_a_500(app, county, monkeypatch):
     reply = client.get("/console/demands")
     assert reply.status_code == 503 and reply.headers["Retry-After"] == "10"
     assert "数据库暂时无法访问" in reply.get_data(as_text=True)
+
+
+def test_a_quarter_is_released_from_the_console_as_through_the_api(app, county):
+    ok(county["api"]("POST", "/api/v1/surveys", county["admin"], {
+        "code": "q", "title": "问卷", "period": "2026Q4",
+        "questions": [{"id": "q1", "type": "rating5", "text": "服务", "department": "market"}]}), 201)
+    client, _ = signed_in(app, county["admin"])
+    page = client.get("/console/releases").get_data(as_text=True)
+    assert 'data-period="2026Q4"' in page and 'data-period="2026"' in page and "未发布" in page
+    token = csrf_of(client, "/console/releases")
+    assert client.post("/console/releases/2026Q4", data={"csrf": token}, headers={"Origin": BASE}).status_code == 303
+    periods = ok(county["api"]("GET", "/api/v1/periods", county["admin"]), 200)["periods"]
+    assert [(p["period"], p["release"]) for p in periods] == [("2026Q4", 1)]
+    assert "第 1 次" in client.get("/console/releases").get_data(as_text=True)
+    department, _ = signed_in(app, county["keys"]["market"]["key"])
+    assert department.get("/console/releases").status_code == 403
