@@ -154,7 +154,9 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     page.wait_for_selector("[data-status=draft]")
     survey_id = page.url.rsplit("/", 1)[1].split("?")[0]
     frame = page.frame_locator("iframe.preview")
-    assert frame.locator("fieldset.q").count() == 6 and frame.locator("#submit").is_disabled()
+    questions = ok(api("GET", f"/api/v1/surveys/{survey_id}", admin), 200)["questions"]
+    assert len(questions) == 6 and frame.locator("#submit").is_disabled()
+    assert all(frame.locator(f"#q-{q['id']}").count() == 1 for q in questions)  # every question, as phones see it
     shot(page, county, "survey-draft")
     preview = new_page(browser, "phone")
     preview.context.add_cookies([cookie])
