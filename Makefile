@@ -1,4 +1,4 @@
-.PHONY: up test lint bench bench-scale faults clean
+.PHONY: up test lint bench bench-scale faults fuzz fuzz-quick clean
 up:
 	@bash scripts/up.sh
 test:
@@ -9,6 +9,10 @@ bench:
 	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python bench/ingest.py
 faults:
 	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python bench/faults.py
+fuzz:
+	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python scripts/fuzz.py --max-examples 25
+fuzz-quick:
+	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python scripts/fuzz.py --max-examples 2
 clean:
 	rm -rf var .venv
 bench-scale:

@@ -6,7 +6,9 @@ import tempfile
 
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
 # Requests mostly wait on a journaled write and a broker confirm: threads keep the cores busy meanwhile.
-worker_class = "gthread"
+# gthread, with each request's head and body read by the event loop before a thread sees it (slow clients
+# cannot hold threads; see shared/http_worker.py).
+worker_class = "shared.http_worker.BufferingWorker"
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 timeout = 30
 graceful_timeout = 10

@@ -1,6 +1,7 @@
 """What both web processes share: the flask-smorest Api, one JSON error shape, health, local docs,
 request ids and access logs, `/metrics`, and 503 + Retry-After while a dependency is away."""
 import io
+import ipaddress
 import logging
 import time
 import uuid
@@ -8,14 +9,15 @@ import uuid
 import flask_smorest
 import swagger_ui_bundle
 from flask import Response, g, jsonify, request, send_file, send_from_directory
+from flask.json.provider import DefaultJSONProvider
 from marshmallow import Schema, fields
 from pika.exceptions import AMQPError
 from pymongo.errors import PyMongoError
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shared import mongo, observe
+from shared import mongo, observe, safe_json
 from shared.errors import Refused
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,25 @@ ZH = {400: "请求有误", 401: "需要有效的密钥", 403: "无权访问", 40
 class Parser(FlaskParser):
     """Bad bodies are 400 (DESIGN §3), not webargs' default 422."""
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req):
+        # Bounded depth, no lone surrogates (shared/safe_json.py); a failure is webargs' "invalid JSON" 400.
+        if not (req.mimetype == "application/json" or req.mimetype.endswith("+json")):
+            return super()._raw_load_json(req)
+        data = req.get_data(cache=True)
+        limit = req.max_content_length
+        if req.content_length is None and limit is not None and len(data) >= limit:
+            # A chunked body has no length to check up front; werkzeug cuts it at the limit, which would
+            # otherwise read as truncated JSON (400) instead of a body over the limit (413).
+            raise RequestEntityTooLarge()
+        return safe_json.loads(data)
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """request.get_json() in any view parses as the API's bodies do."""
+
+    def loads(self, s, **kwargs):
+        return safe_json.loads(s)
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -144,6 +165,26 @@ def metrics_route(app, collectors=()):
         return Response(observe.metrics_text(collectors), mimetype="text/plain; version=0.0.4")
 
 
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+DOCS_CSP = PAGE_CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")  # swagger-ui's inline boot
+
+
+def security_headers(response):
+    """On every answer of both services, pages and errors alike, unless a view chose stricter ones.
+
+    The respondent's link carries its token and the visit page keeps a cadre key in localStorage on the
+    same origin, so: no framing, no sniffing, no referrer (the token must not leak to another site).
+    """
+    headers = response.headers
+    docs = request.path == "/docs" or request.path.startswith("/docs/")
+    headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else PAGE_CSP)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
 def create_api(app, title, description):
     app.config.update(
         API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.0.3",
@@ -153,8 +194,10 @@ def create_api(app, title, description):
                           "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
                           "security": [{"bearer": []}]},
         MAX_CONTENT_LENGTH=MAX_BODY, JSON_AS_ASCII=False)
+    app.json = SafeJSONProvider(app)
     app.json.ensure_ascii = False
     api = Api(app)
+    app.after_request(security_headers)
 
     @app.get("/docs-assets/<path:name>")
     def docs_assets(name):
@@ -172,13 +215,20 @@ def create_api(app, title, description):
         if isinstance(errors, dict) and isinstance(errors.get("json"), list):  # the body itself is unreadable
             message = "the body is not a JSON document of the expected shape / 请求体不是所需格式的 JSON"
             errors = {"body": ["请求体不是合法的 JSON 对象", *errors["json"]]}
-        return error_response(exc.code, message, errors)
+        response, status = error_response(exc.code, message, errors)
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":  # keep Allow on 405, Retry-After, WWW-Authenticate, …
+                response.headers[name] = value
+        return response, status
 
     @app.errorhandler(Refused)
     def refused(exc):
         if exc.code == 503:  # a dependency away: Retry-After, the retry page, one warning per outage
             return unavailable("mongodb", exc.__cause__ or exc)
-        return error_response(exc.code, exc.message, exc.errors)
+        response, status = error_response(exc.code, exc.message, exc.errors)
+        if status == 429:
+            response.headers["Retry-After"] = "60"
+        return response, status
 
     @app.errorhandler(Exception)
     def unexpected(exc):
@@ -196,14 +246,45 @@ def download(content, mimetype, filename):
     return send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=filename)
 
 
-def behind_proxies(app, hops):
+def behind_proxies(app, hops, trusted=""):
     """Trust the X-Forwarded-For/-Proto/-Host of `hops` reverse proxies (TLS terminators) in front.
 
     Without it, behind a proxy every client has the proxy's address, so one client's rate limit is the
-    whole county's, and the dashboard's same-origin check and secure cookie see plain http.
+    whole county's, and the dashboard's same-origin check and secure cookie see plain http. The headers
+    are believed only from a peer inside `trusted` (CIDRs): a client that reaches the process directly
+    cannot name itself anyone by sending X-Forwarded-For.
     """
     if hops > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ForwardedClient(ProxyFix(app.wsgi_app, x_for=0, x_proto=hops, x_host=hops),
+                                       app.wsgi_app, hops, trusted)
+
+
+class ForwardedClient:
+    """The client is the right-most address of [X-Forwarded-For…, peer] that is not a trusted proxy,
+    looking at most `hops` proxies deep; untrusted peers' forwarding headers are ignored."""
+
+    def __init__(self, proxied, direct, hops, trusted):
+        self.proxied, self.direct, self.hops = proxied, direct, hops
+        self.networks = [ipaddress.ip_network(c.strip(), strict=False) for c in trusted.split(",") if c.strip()]
+
+    def trusted(self, address):
+        try:
+            ip = ipaddress.ip_address(address.strip())
+        except ValueError:
+            return False
+        return any(ip in network for network in self.networks)
+
+    def __call__(self, environ, start_response):
+        if not self.trusted(environ.get("REMOTE_ADDR", "")):
+            return self.direct(environ, start_response)
+        chain = [a.strip() for a in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+        chain.append(environ.get("REMOTE_ADDR", ""))
+        steps = 0
+        while steps < self.hops and len(chain) > 1 and self.trusted(chain[-1]):
+            chain.pop()
+            steps += 1
+        environ["REMOTE_ADDR"] = chain[-1]  # the right-most hop no trusted proxy vouches for beyond
+        return self.proxied(environ, start_response)
 
 
 def health_routes(app, checks):
@@ -231,7 +312,8 @@ def health_routes(app, checks):
 
 
 class RateLimiter:
-    """Fixed one-minute windows per client address, per process: a brake on abuse, not billing."""
+    """Fixed one-minute windows per client address, per process: the console's login brake only. Public
+    requests and wrong API keys are counted across processes in MongoDB (shared/limits.py)."""
 
     def __init__(self, per_minute):
         self.per_minute = per_minute

@@ -2,7 +2,7 @@
 import importlib
 import logging
 
-from flask import Flask, request
+from flask import Flask, make_response, request
 
 from services.survey.bootstrap import bootstrap
 from services.survey.console.sessions import COOKIE as CONSOLE_COOKIE
@@ -25,14 +25,14 @@ log = logging.getLogger(__name__)
 PUBLIC_PREFIXES = ("/api/v1/responses", "/s/")
 # One package per feature; each api module holds its blueprint.
 BLUEPRINT_MODULES = ("keys.api", "departments.api", "enterprises.api", "surveys.api", "surveys.xlsform_api",
-                     "invitations.api", "answers.api", "visits.api", "demands.api", "webhooks.api")
+                     "invitations.api", "answers.api", "visits.api", "demands.api", "webhooks.api", "releases.api")
 PAGE_MODULES = ("answers.page", "visits.page", "console")  # console: the 营商办 and departments' pages
 
 
 def create_app(config=None, background=True):
     config = config or config_module.load()
     app = Flask(__name__)
-    behind_proxies(app, config.proxy_hops)
+    behind_proxies(app, config.proxy_hops, config.trusted_proxies)
     api = create_api(app, "Manyi survey service",
                      "Keys, departments, enterprises, surveys, invitations and answers (DESIGN §3–4).")
     services = bootstrap(config)
@@ -46,8 +46,8 @@ def create_app(config=None, background=True):
 
     @app.before_request
     def before():
-        if request.path.startswith(PUBLIC_PREFIXES) and not services.limiter.allow(request.remote_addr or "-"):
-            return error_response(429, "too many requests from this address; try again in a minute")
+        if request.path.startswith(PUBLIC_PREFIXES) and not services.limiter.hit(request.remote_addr or "-"):
+            return too_many_requests()
         if request.path.startswith(("/api/", "/s/", "/console")):
             try:
                 services.ensure_indexes()
@@ -68,6 +68,21 @@ def create_app(config=None, background=True):
         services.outbox.start()
         services.scheduler.start()
     return app
+
+
+def too_many_requests():
+    """429 in Chinese for the phone that tripped the limit: a page for the respondent's page, JSON for the API."""
+    if request.path.startswith("/s/"):
+        from services.survey.answers.page import message
+        body, status = message(429, kind="closed", badge="!", heading="访问过于频繁",
+                               text="您的网络提交过于频繁，请一分钟后再打开链接。")
+        response = make_response(body, status)
+    else:
+        response, status = error_response(429, "请求过于频繁，请一分钟后再试 / too many requests; try again in a minute",
+                                          {"request": ["请求过于频繁，请一分钟后再试", "too many requests from this address"]})
+        response.status_code = status
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 def _raise(message):

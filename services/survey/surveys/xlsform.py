@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from pyxform.errors import PyXFormError
 from pyxform.xls2json import parse_file_to_json
 
+from services.survey.uploads import NotAWorkbook, check_workbook
 from shared.domain import period_of, utcnow
 from shared.errors import Invalid, pair
 
@@ -39,9 +40,16 @@ class Unmappable(Exception):
 def parse(content):
     """pyxform's JSON of the workbook, and each question name's row on the survey sheet."""
     try:
+        if content[:2] == b"PK":  # a zip: an .xlsx, bounded before pyxform inflates it (CSV forms are plain text)
+            check_workbook(content)
+    except NotAWorkbook as refused:
+        raise XLSFormRefused("not an XLSForm workbook", {"file": refused.pair}) from None
+    try:
         form = parse_file_to_json(None, file_object=io.BytesIO(content), warnings=[])
     except PyXFormError as exc:
         raise XLSFormRefused("not a valid XLSForm", {"file": [f"不是有效的 XLSForm：{exc}", str(exc)]}) from exc
+    except Exception as exc:  # pyxform meets a damaged workbook with whatever openpyxl raised
+        raise XLSFormRefused("not a readable XLSForm", {"file": ["无法读取该 XLSForm 文件", repr(exc)[:200]]}) from exc
     return form, rows_of(content)
 
 
