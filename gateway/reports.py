@@ -10,13 +10,13 @@ import re
 from dataclasses import dataclass
 from itertools import chain, repeat
 
-from flask import current_app
+from flask import current_app, request
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from gateway.api import READERS, figures
+from gateway.api import READERS, reading
 from gateway.labels import ATTRIBUTE_NAMES, VALUE_NAMES
 from shared.domain import SEGMENT_ATTRIBUTES, is_read_period
 from shared.errors import Invalid, pair
@@ -156,16 +156,26 @@ def period_report(figs, period, extra_sheets=()):
     return build_report([*sheets, *(make(figs, period) for make in extra_sheets)])
 
 
+def which(mark):
+    """What the workbook holds, for its file name: a release (通报) is named; live figures keep the old name."""
+    return f"-第{mark['release']}次通报" if mark["released"] else ""
+
+
 @blp.route("/reports/<period>.xlsx", methods=["GET"])
 @require(*READERS)
 @blp.doc(responses={"200": {"description": "排名、分指标、分群差距、分群指数与诉求办理（Excel）",
-                             "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
+                             "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
+         parameters=[{"in": "query", "name": "release", "required": False, "schema": {"type": "integer", "minimum": 1},
+                      "description": "an earlier release (通报) of the period; by default the latest. Portal keys "
+                                     "read releases only (protected alike); an admin key without it, the live figures"}])
 def report(period):
-    """The ranking report of a period as an Excel workbook (Chinese headers, numbers as numbers)."""
+    """The ranking report of a period as an Excel workbook (Chinese headers, numbers as numbers); its file name
+    says which release it holds (满意度排名-2026Q4-第1次通报.xlsx); an admin's live figures keep the plain name."""
     if not is_read_period(period):
         raise Invalid("period must be a quarter YYYYQn or a year YYYY",
                       {"period": pair("应为季度或年度，如 2026Q4、2026", "a quarter YYYYQn or a year YYYY")})
-    data = period_report(figures(), period, current_app.extensions["manyi"].report_sheets)
-    response = download(data, XLSX, f"满意度排名-{period}.xlsx")
+    figs, mark = reading(period, request.args.get("release", type=int))
+    data = period_report(figs, period, current_app.extensions["manyi"].report_sheets)
+    response = download(data, XLSX, f"满意度排名-{period}{which(mark)}.xlsx")
     response.headers["Cache-Control"] = "private, no-store"
     return response

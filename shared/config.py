@@ -12,6 +12,7 @@ DEFAULTS = {
     "MANYI_SCORES_DB": "manyi_scores",
     "MANYI_ADMIN_KEY": "",
     "MANYI_PUBLIC_URL": "http://127.0.0.1:8001",
+    "MANYI_SURVEY_URL": "",  # the survey service as the gateway reaches it (dashboard's release); default PUBLIC_URL
     "MANYI_MIN_N": "5",
     "MANYI_LAGGARD_BOTTOM": "3",
     "MANYI_LAGGARD_BELOW": "",
@@ -20,7 +21,7 @@ DEFAULTS = {
     "MANYI_PROXY_HOPS": "0",
     "MANYI_BATCH_SIZE": "200",
     "MANYI_BATCH_LINGER_MS": "50",
-    "MANYI_PREFETCH": "1000",
+    "MANYI_PREFETCH": "400",  # two batches: see services/scoring/consumer.py
     "MANYI_SCORING_HEALTH_PORT": "8003",
     "MANYI_WORKER_ID": "",
     "MANYI_GATEWAY_DB": "manyi_gateway",
@@ -67,6 +68,7 @@ class Config:
     demand_days_major: int
     bad_rating_workdays: int  # 差评 rectification term, in Chinese working days
     overdue_sweep_seconds: int  # how often the survey service looks for demands past their deadline
+    survey_url: str  # where the gateway's dashboard sends an admin's release (通报)
     webhooks_db: str  # subscriptions and deliveries (the survey service's API and the delivery worker)
     webhook_allow_private: bool  # let subscriptions target loopback, link-local and metadata addresses
     webhook_timeout: float  # a receiver answers 2xx within this many seconds, or the try failed
@@ -106,6 +108,7 @@ def load(environ=None):
         demand_days_major=int(env["MANYI_DEMAND_DAYS_MAJOR"]),
         bad_rating_workdays=int(env["MANYI_BAD_RATING_WORKDAYS"]),
         overdue_sweep_seconds=int(env["MANYI_OVERDUE_SWEEP_SECONDS"]),
+        survey_url=(env["MANYI_SURVEY_URL"] or env["MANYI_PUBLIC_URL"]).rstrip("/"),
         webhooks_db=env["MANYI_WEBHOOKS_DB"],
         webhook_allow_private=env["MANYI_WEBHOOK_ALLOW_PRIVATE"] in ("1", "true", "yes"),
         webhook_timeout=float(env["MANYI_WEBHOOK_TIMEOUT_SECONDS"]),

@@ -1,23 +1,31 @@
-"""What both web processes share: the flask-smorest Api, one JSON error shape, health, local docs."""
+"""What both web processes share: the flask-smorest Api, one JSON error shape, health, local docs,
+request ids and access logs, `/metrics`, and 503 + Retry-After while a dependency is away."""
 import io
 import ipaddress
 import logging
 import time
+import uuid
 
 import flask_smorest
 import swagger_ui_bundle
-from flask import jsonify, request, send_file, send_from_directory
+from flask import Response, g, jsonify, request, send_file, send_from_directory
 from flask.json.provider import DefaultJSONProvider
 from marshmallow import Schema, fields
+from pika.exceptions import AMQPError
+from pymongo.errors import PyMongoError
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shared import safe_json
+from shared import mongo, observe, safe_json
 from shared.errors import Refused
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("manyi.access")
 MAX_BODY = 64 * 1024
+RETRY_AFTER = 5  # seconds a client is asked to wait while a dependency is away
+OUTAGES = {"mongodb": observe.Outage("MongoDB"), "rabbitmq": observe.Outage("RabbitMQ")}
+REQUEST_ID_HEADER = "X-Request-Id"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 ZH = {400: "请求有误", 401: "需要有效的密钥", 403: "无权访问", 404: "未找到", 405: "方法不允许",
@@ -86,6 +94,77 @@ def error_response(status, message, errors=None):
     return jsonify(body), status
 
 
+RETRY_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="{seconds}"><title>请稍后重试</title>
+<style>body{{font-family:sans-serif;margin:3em 1.5em;color:#333;text-align:center}}h1{{font-size:1.4em}}</style>
+</head><body><h1>请稍后重试</h1><p>系统正在恢复，您的链接仍然有效。页面将在 {seconds} 秒后自动刷新。</p>
+<p lang="en">The service is briefly unavailable; this page retries by itself.</p></body></html>
+"""
+
+
+def unavailable(dependency, exc):
+    """503 with Retry-After: JSON for the API, a Chinese "please retry" page for a phone's browser."""
+    outage = OUTAGES.get(dependency)
+    if outage is not None:
+        outage.failed(exc)
+    if not request.path.startswith("/api/") and request.accept_mimetypes.accept_html:
+        response = Response(RETRY_PAGE.format(seconds=RETRY_AFTER), 503, mimetype="text/html")
+    else:
+        response, _ = error_response(503, f"{dependency} unavailable; try again in {RETRY_AFTER} s / 服务暂不可用，请稍后重试")
+        response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+def dependency_of(exc):
+    """The dependency an exception says is away ("mongodb", "rabbitmq"), or None when it is a real error."""
+    if isinstance(exc, PyMongoError) and mongo.is_transient(exc):
+        return "mongodb"
+    if isinstance(exc, AMQPError):
+        return "rabbitmq"
+    return None
+
+
+def observe_requests(app, process):
+    """Request ids (X-Request-Id in and out), an access log line and metrics for every request."""
+    @app.before_request
+    def start():
+        g.started = time.monotonic()
+        g.request_id = observe.clean_request_id(request.headers.get(REQUEST_ID_HEADER)) or uuid.uuid4().hex
+        g.request_id_token = observe.REQUEST_ID.set(g.request_id)
+
+    @app.after_request
+    def finish(response):
+        started = g.get("started")
+        if started is None:
+            return response
+        seconds = time.monotonic() - started
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        response.headers[REQUEST_ID_HEADER] = g.request_id
+        observe.HTTP_REQUESTS.labels(process, request.method, route, str(response.status_code)).inc()
+        observe.HTTP_SECONDS.labels(process, route).observe(seconds)
+        if route not in ("/metrics", "/healthz", "/readyz"):
+            access_log.info("%s %s %s %.1f ms", request.method, request.path, response.status_code, seconds * 1000,
+                            extra={"method": request.method, "path": request.path, "route": route,
+                                   "status": response.status_code, "ms": round(seconds * 1000, 1),
+                                   "remote": request.remote_addr})
+        return response
+
+    @app.teardown_request
+    def forget(_exc):
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            observe.REQUEST_ID.reset(token)
+
+
+def metrics_route(app, collectors=()):
+    """`/metrics` in Prometheus' text format; `collectors` add figures read at scrape time."""
+    @app.get("/metrics")
+    def metrics():
+        return Response(observe.metrics_text(collectors), mimetype="text/plain; version=0.0.4")
+
+
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
             "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 DOCS_CSP = PAGE_CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")  # swagger-ui's inline boot
@@ -144,6 +223,8 @@ def create_api(app, title, description):
 
     @app.errorhandler(Refused)
     def refused(exc):
+        if exc.code == 503:  # a dependency away: Retry-After, the retry page, one warning per outage
+            return unavailable("mongodb", exc.__cause__ or exc)
         response, status = error_response(exc.code, exc.message, exc.errors)
         if status == 429:
             response.headers["Retry-After"] = "60"
@@ -151,6 +232,9 @@ def create_api(app, title, description):
 
     @app.errorhandler(Exception)
     def unexpected(exc):
+        dependency = dependency_of(exc)
+        if dependency is not None:  # an expected outage: one warning, not a stack trace per request
+            return unavailable(dependency, exc)
         log.exception("unhandled error")
         return error_response(500, "internal error; it has been logged")
 
@@ -217,9 +301,13 @@ def health_routes(app, checks):
             try:
                 check()
                 results[name] = {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
+                if name in OUTAGES:
+                    OUTAGES[name].recovered()
             except Exception as exc:  # any failure means not ready; say which and why
                 ready = False
                 results[name] = {"ok": False, "error": repr(exc)[:200]}
+                if name in OUTAGES:
+                    OUTAGES[name].failed(exc)
         return {"ready": ready, "checks": results}, 200 if ready else 503
 
 

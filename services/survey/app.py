@@ -9,14 +9,23 @@ from services.survey.console.sessions import COOKIE as CONSOLE_COOKIE
 from services.survey.console.sessions import ConsoleSessions
 from services.survey.demands import ledger
 from shared import config as config_module
+from shared import mongo
 from shared.errors import Unavailable
-from shared.web import behind_proxies, create_api, error_response, health_routes
+from shared.web import (
+    behind_proxies,
+    create_api,
+    error_response,
+    health_routes,
+    metrics_route,
+    observe_requests,
+    unavailable,
+)
 
 log = logging.getLogger(__name__)
 PUBLIC_PREFIXES = ("/api/v1/responses", "/s/")
 # One package per feature; each api module holds its blueprint.
 BLUEPRINT_MODULES = ("keys.api", "departments.api", "enterprises.api", "surveys.api", "surveys.xlsform_api",
-                     "invitations.api", "answers.api", "visits.api", "demands.api", "webhooks.api")
+                     "invitations.api", "answers.api", "visits.api", "demands.api", "webhooks.api", "releases.api")
 PAGE_MODULES = ("answers.page", "visits.page", "console")  # console: the 营商办 and departments' pages
 
 
@@ -28,6 +37,8 @@ def create_app(config=None, background=True):
                      "Keys, departments, enterprises, surveys, invitations and answers (DESIGN §3–4).")
     services = bootstrap(config)
     app.extensions["manyi"] = services
+    observe_requests(app, "survey")
+    mongo.announce_sessions(services.store.db)  # a survivor can end this process's open transaction if it is killed
     console_sessions = app.extensions["manyi.console"] = ConsoleSessions(services.store["console_sessions"],
                                                                            services.keyring)
     # A signed-in console session also reads the GET endpoints (the downloads it links to); writes need a key.
@@ -41,8 +52,7 @@ def create_app(config=None, background=True):
             try:
                 services.ensure_indexes()
             except Unavailable as exc:
-                log.warning("database unavailable: %r", exc.__cause__)
-                return error_response(exc.code, exc.message)
+                return unavailable("mongodb", exc.__cause__ or exc)
         return None
 
     for module in BLUEPRINT_MODULES:
@@ -53,6 +63,7 @@ def create_app(config=None, background=True):
 
     health_routes(app, {"mongodb": services.store.ping,
                         "rabbitmq": lambda: services.outbox.publisher().ping() or _raise("broker unreachable")})
+    metrics_route(app, [services.outbox.collector()])
     if background:
         services.outbox.start()
         services.scheduler.start()

@@ -13,6 +13,7 @@ from services.survey.invitations.store import Invitations
 from services.survey.keys.store import Keys
 from services.survey.keys.use_cases import ensure_admin_key
 from services.survey.outbox import Outbox
+from services.survey.releases.store import Releases
 from services.survey.scheduler import Scheduler
 from services.survey.store import SurveyStore
 from services.survey.surveys.store import Surveys
@@ -37,6 +38,7 @@ class SurveyServices:
     responses: Responses
     visits: Visits
     demands: Demands
+    releases: Releases
     outbox: Outbox
     keyring: KeyRing
     limiter: SharedLimiter  # public requests per client, counted across processes
@@ -66,7 +68,7 @@ def bootstrap(config=None, client=None, outbox=None, transaction=mongo.run_trans
     store = SurveyStore(config, client)
     stores = {"keys": Keys(store), "departments": Departments(store), "enterprises": Enterprises(store),
               "surveys": Surveys(store), "invitations": Invitations(store), "responses": Responses(store),
-              "visits": Visits(store), "demands": Demands(store)}
+              "visits": Visits(store), "demands": Demands(store), "releases": Releases(store)}
     # The relay publishes what the unit of work stored: the generic outbox and every store whose records
     # carry their own event.
     event_collections = ["outbox", *(s.collection.name for s in stores.values() if getattr(s, "holds_events", False))]

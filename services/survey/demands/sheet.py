@@ -38,7 +38,7 @@ def ledger_workbook(demands, department_names, enterprise_names):
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
     for d in demands:
-        enterprise = d.get("enterprise") or ""
+        enterprise = d.get("enterprise") or ("匿名（企业未同意实名回访）" if d.get("anonymous") else "")
         sheet.append(safe_row([d["_id"], department_names.get(d["department"], d["department"]),
                       CATEGORY_ZH.get(d["category"], d["category"]), URGENCY_ZH.get(d["urgency"], d["urgency"]), d["text"],
                       f"{enterprise_names[enterprise]}（{enterprise}）" if enterprise in enterprise_names else enterprise,

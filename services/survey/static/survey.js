@@ -40,6 +40,16 @@
     return true;
   }
 
+  // The consent question matters only with a 差评 (1–2) among the visible ratings; without scripts it is always shown.
+  function anyBadRating(given) {
+    return data.questions.some(function (q) { return q.type === "rating5" && given[q.id] !== undefined && given[q.id] <= 2; });
+  }
+
+  function contactOk() {
+    var yes = form.querySelector("input[name=contact_ok][value=yes]");
+    return !!(yes && yes.checked && !document.getElementById("consent").hidden);
+  }
+
   function applyVisibility() {
     var shown = {};
     data.questions.forEach(function (q) {
@@ -50,6 +60,7 @@
         if (v !== null) shown[q.id] = v;
       }
     });
+    document.getElementById("consent").hidden = !anyBadRating(shown);
   }
 
   function answers() {
@@ -179,7 +190,7 @@
     sending = true;
     button.disabled = true;
     statusLine.textContent = "正在提交…";
-    send(JSON.stringify({token: data.token, answers: given}), 0);
+    send(JSON.stringify({token: data.token, answers: given, contact_ok: contactOk()}), 0);
   });
 
   restore();
