@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 PUBLIC_PREFIXES = ("/api/v1/responses", "/s/")
 # One package per feature; each api module holds its blueprint.
 BLUEPRINT_MODULES = ("keys.api", "departments.api", "enterprises.api", "surveys.api", "surveys.xlsform_api",
-                     "invitations.api", "answers.api", "visits.api", "demands.api")
+                     "invitations.api", "answers.api", "visits.api", "demands.api", "responses.api")
 
 
 @dataclass

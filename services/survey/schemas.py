@@ -212,6 +212,8 @@ class ResponseBodySchema(Schema):
         unknown = RAISE
     token = fields.String(required=True, validate=validate.Length(1, 200))
     answers = fields.Dict(keys=fields.String(), required=True)
+    reasons = fields.Dict(keys=fields.String(), load_default=None, metadata={
+        "description": "optional: why, for a rating of 1–2 ({question id: text ≤ 500}); the 差评 demand carries it"})
 
 
 class ResponseAcceptedSchema(Schema):

@@ -62,8 +62,13 @@ def response_message(response_id, survey, enterprise, ratings, nps, at):
     return messages.envelope(messages.RESPONSE_SUBMITTED, data, id_=response_id, occurred_at=at)
 
 
-def accept(services, token, answers):
-    """Accept `answers` for `token` durably; returns the response id or raises Rejected."""
+def accept(services, token, answers, reasons=None):
+    """Accept `answers` for `token` durably; returns the response id or raises Rejected.
+
+    `reasons` ({rating question id: text}) says why the enterprise gave a rating of 1–2; it travels with the
+    差评 demand to the rated department, and is stored with the answer but never put in the event.
+    """
+    reasons = forms.clean_reasons(reasons)
     store = services.store
     invitation = store.invitations.find_one({"_id": token})
     if invitation is None:
@@ -79,6 +84,8 @@ def accept(services, token, answers):
         why = "expired" if invitation["expires_at"] <= now else f"survey is {status}"
         raise Rejected(410, f"this link can no longer be answered: {why}", {"token": ["链接已过期或问卷未开放", why]})
     errors = forms.validate_answers(survey["questions"], answers)
+    if not errors:
+        errors = forms.validate_reasons(survey["questions"], forms.clean_answers(survey["questions"], answers), reasons)
     if errors:
         done = replay(store, response_id, token, answers)
         if done:
@@ -89,9 +96,11 @@ def accept(services, token, answers):
     ratings = forms.ratings_of(survey["questions"], clean, survey.get("scale"))
     message = response_message(response_id, survey, enterprise, ratings, forms.nps_of(survey["questions"], clean), now)
     record = {"_id": response_id, "token": token, "survey_id": survey["_id"], "survey_code": survey["code"],
-              "enterprise": enterprise["_id"], "answers": clean, "fingerprint": fingerprint(answers),
+              "enterprise": enterprise["_id"], "answers": clean, **({"reasons": reasons} if reasons else {}),
+              "fingerprint": fingerprint(answers),
               "created_at": now, "routing_key": messages.RESPONSE_SUBMITTED, "message": message, "published": False}
-    rectifications = bad_rating_demands(services, survey, enterprise["_id"], response_id, ratings, now)
+    rectifications = bad_rating_demands(services, survey, enterprise["_id"], response_id,
+                                        with_reasons(survey["questions"], clean, ratings, reasons), now)
     try:
         store_response(store, record, rectifications)
     except DuplicateKeyError:
@@ -100,6 +109,16 @@ def accept(services, token, answers):
     services.outbox.publish_now("responses", response_id, messages.RESPONSE_SUBMITTED, message)
     ledger.publish_records(services.outbox, "demands", rectifications)
     return response_id
+
+
+def with_reasons(questions, answers, ratings, reasons):
+    """The ratings with the enterprise's reason as `comment`: the one it gave for the rating, else its text
+    answer right after the rating when the comment rule gives that text to the rated department."""
+    following = {}
+    for before, after in zip(questions, questions[1:]):
+        if before["type"] == "rating5" and after["type"] == "text" and after.get("department") in (None, before["department"]):
+            following[before["id"]] = answers.get(after["id"])
+    return [{**r, "comment": reasons.get(r["question"]) or following.get(r["question"])} for r in ratings]
 
 
 def bad_rating_demands(services, survey, enterprise_code, response_id, ratings, at):

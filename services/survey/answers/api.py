@@ -18,6 +18,6 @@ blp = Blueprint("responses", __name__, url_prefix="/api/v1", description="Answer
 def submit(body):
     """Submit an enterprise's answers; 202 only once they are durable. The identical resend gets the same 202."""
     try:
-        return {"response_id": accept(services(), body["token"], body["answers"])}
+        return {"response_id": accept(services(), body["token"], body["answers"], body.get("reasons"))}
     except Rejected as rejected:
         abort(rejected.status, message=rejected.message, errors=rejected.errors)

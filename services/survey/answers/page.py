@@ -9,7 +9,7 @@ from pymongo.errors import DuplicateKeyError
 from werkzeug.datastructures import MultiDict
 
 from services.survey.answers.accept import Rejected, accept, response_id_of
-from services.survey.answers.form_post import answers_from_form, condition_text
+from services.survey.answers.form_post import answers_from_form, condition_text, reasons_from_form
 from services.survey.web import services
 from shared.domain import LEVEL_NAMES, SHANGHAI, utcnow
 
@@ -95,7 +95,8 @@ def submit_form(token):
     if invitation is None:
         return message(404, **UNKNOWN)
     try:
-        accept(services(), token, answers_from_form(survey["questions"], request.form))
+        answers = answers_from_form(survey["questions"], request.form)
+        accept(services(), token, answers, reasons_from_form(survey["questions"], answers, request.form))
     except Rejected as rejected:
         if rejected.status == 400:
             return questionnaire(token, survey, enterprise, values=request.form, errors=rejected.errors,
