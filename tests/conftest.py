@@ -30,3 +30,7 @@ def env(mongo_server, rabbit):
 @pytest.fixture
 def config(env):
     return env[0]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes a minute or more of CPU (make test runs it; -m 'not slow' skips)")

@@ -27,12 +27,14 @@ def page(store, survey, query):
 
 
 def batches(store, survey, query):
-    """Every matching response, a batch at a time (constant memory however many there are)."""
-    query = {**query, "limit": BATCH, "cursor": query.get("cursor")}
-    while True:
-        docs, cursor = page(store, survey, query)
-        if docs:
-            yield docs
-        if cursor is None:
-            return
-        query["cursor"] = cursor
+    """Every matching response, a batch at a time, from one server cursor (constant memory however many there
+    are; one pass over the collection, where page after page would filter it again for each page)."""
+    found = rules.response_filter(survey["_id"], query, survey["questions"])
+    batch = []
+    for doc in store.responses.find(found, PROJECTION, batch_size=BATCH).sort("_id", 1):
+        batch.append(doc)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

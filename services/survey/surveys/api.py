@@ -102,6 +102,20 @@ def replace(body, survey_id):
     return summary(insert_version(body)), 201
 
 
+@blp.route("/surveys/<survey_id>", methods=["DELETE"])
+@require("admin")
+@blp.response(204)
+@blp.alt_response(409, description="the survey is open or closed: it has (or had) answers' links")
+def delete(survey_id):
+    """Delete a draft (an import that went wrong, say); an open or closed survey stays, it is the record."""
+    doc = survey_or_404(survey_id)
+    deleted = services().store.surveys.delete_one({"_id": survey_id, "status": "draft"}).deleted_count
+    if not deleted:
+        abort(409, message=f"a {doc['status']} survey cannot be deleted; only drafts can",
+              errors={"status": [f"只能删除草稿问卷（此问卷状态为 {doc['status']}）", "only a draft can be deleted"]})
+    return None
+
+
 def transition(survey_id, allowed_from, to):
     doc = survey_or_404(survey_id)
     if to == "closed" and doc["status"] in ("open", "closed"):
