@@ -1,18 +1,17 @@
 """Raw answers as files: CSV (UTF-8 with BOM, so Excel opens it) streamed as it is read, and .xlsx written
-row by row (openpyxl's write-only mode keeps rows on disk, not in memory). One row per answer, one column per
+row by row into a temporary file (shared.xlsx_stream), then streamed. One row per answer, one column per
 question (a multi-choice question one column per option), questions in survey order, Chinese headers.
 """
 import csv
 import io
 import tempfile
 
-from openpyxl import Workbook
-
 from services.survey.responses import rules
 from services.survey.responses.identity import IDENTITY_FIELDS, IDENTITY_HEADERS, identity_of, identity_visible
 from services.survey.responses.reading import batches, names_of
 from shared.labels import VALUE_NAMES
-from shared.sheets import cell, generated_at, print_setup
+from shared.sheets import cell, generated_at
+from shared.xlsx_stream import BOLD, SheetWriter
 
 LEAD_HEADERS = ("答卷编号", "提交时间")
 CODED = ("scale", "ownership", "capital")  # stored as codes, written in Chinese
@@ -67,18 +66,14 @@ def csv_chunks(table):
 
 def xlsx_file(table, title):
     """The workbook in a temporary file (deleted when closed), positioned at its start."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("原始答卷")
-    header = table.header()
-    print_setup(sheet, table.widths(), header_row=3, landscape=True)
-    sheet.append([cell(title)])
-    sheet.append([cell(f"问卷 {table.survey['code']} 第 {table.survey['version']} 版 · 期间 {table.survey['period']}"
-                       f" · 生成时间 {generated_at()}（北京时间）· 评价等级 5 非常满意 … 1 非常不满意；多选题 1 = 选中")])
-    sheet.append([cell(h) for h in header])
-    for row in table.rows():
-        sheet.append(row)
     out = tempfile.TemporaryFile()
-    book.save(out)
+    with SheetWriter(out, "原始答卷", table.widths(), header_row=3, landscape=True) as sheet:
+        sheet.append([title], style=BOLD)
+        sheet.append([f"问卷 {table.survey['code']} 第 {table.survey['version']} 版 · 期间 {table.survey['period']}"
+                      f" · 生成时间 {generated_at()}（北京时间）· 评价等级 5 非常满意 … 1 非常不满意；多选题 1 = 选中"])
+        sheet.append(table.header(), style=BOLD)
+        for row in table.rows():
+            sheet.append(row)
     out.seek(0)
     return out
 
