@@ -18,6 +18,7 @@ from gateway.api import READERS, figures
 from gateway.labels import ATTRIBUTE_NAMES, VALUE_NAMES
 from shared.domain import PERIOD_RE, SEGMENT_ATTRIBUTES
 from shared.keys import require
+from shared.sheets import content_disposition, generated_at, print_setup
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Ranking report (portal, admin)")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -109,8 +110,11 @@ def sheet_title(title, taken):
     return name
 
 
-def build_report(sheets):
-    """An .xlsx workbook (bytes) with one worksheet per Sheet, headers bold and frozen."""
+def build_report(sheets, heading=None):
+    """An .xlsx workbook (bytes) with one worksheet per Sheet, headers bold and frozen, ready to print: A4 (landscape
+    when wide), fit to the page's width, the header row on every page, columns as wide as their contents, and
+    `heading` (the period and generation time) printed atop every page. The table itself still starts in row 1,
+    as scripts that read the report expect."""
     wb = Workbook()
     wb.remove(wb.active)
     taken = set()
@@ -126,18 +130,29 @@ def build_report(sheets):
                     cell.number_format = fmt
                 if i in sheet.marked:
                     cell.fill = LAGGARD_FILL
-        ws.freeze_panes = "A2"
-        for column, (header, _) in zip(ws.columns, sheet.columns):
-            ws.column_dimensions[column[0].column_letter].width = max(10, 2 * len(header) + 2)
+        print_setup(ws, [column_width(header, [row[n] for row in sheet.rows if n < len(row)])
+                         for n, (header, _) in enumerate(sheet.columns)], header_row=1)
+        if heading:
+            ws.oddHeader.center.text = f"{heading} · {sheet.title}"
+            ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
+def column_width(header, values):
+    """Wide enough for the header and the longest value (a Chinese character takes two widths), within 8–40."""
+    def width(value):
+        text = f"{value:.2f}" if isinstance(value, float) else str(value if value is not None else "")
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return min(40, max(8, width(header) + 2, *(width(v) + 2 for v in values)))
+
+
 def period_report(figs, period, extra_sheets=()):
     sheets = [ranking_sheet(figs, period), *indicator_sheets(figs, period), gap_sheet(figs, period),
               segment_sheet(figs, period)]
-    return build_report([*sheets, *(make(figs, period) for make in extra_sheets)])
+    return build_report([*sheets, *(make(figs, period) for make in extra_sheets)],
+                        heading=f"企业满意度排名报告 {period} · 生成时间 {generated_at()}（北京时间）")
 
 
 @blp.route("/reports/<period>.xlsx", methods=["GET"])
@@ -149,7 +164,7 @@ def report(period):
     if not PERIOD_RE.match(period):
         abort(400, message="period must be a quarter YYYYQn", errors={"period": ["应为季度，如 2026Q4 / a quarter YYYYQn"]})
     data = period_report(figures(), period, current_app.extensions["manyi"].report_sheets)
-    response = send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
-                         download_name=f"满意度排名-{period}.xlsx")
+    response = send_file(io.BytesIO(data), mimetype=XLSX)
+    response.headers["Content-Disposition"] = content_disposition(f"满意度排名-{period}.xlsx", f"ranking-{period}.xlsx")
     response.headers["Cache-Control"] = "private, no-store"
     return response

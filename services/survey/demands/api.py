@@ -23,6 +23,7 @@ from services.survey.web import services
 from shared.demand_figures import is_overdue
 from shared.domain import utcnow
 from shared.keys import require
+from shared.sheets import content_disposition
 
 blp = Blueprint("demands", __name__, url_prefix="/api/v1", description="Demand ledger (诉求台账)")
 READERS = ("admin", "cadre", "department")
@@ -82,7 +83,9 @@ def export(query):
     buffer = io.BytesIO()
     ledger_workbook(demands, names, enterprises).save(buffer)
     buffer.seek(0)
-    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"问题台账-{now:%Y%m%d}.xlsx")
+    response = send_file(buffer, mimetype=XLSX)
+    response.headers["Content-Disposition"] = content_disposition(f"问题台账-{now:%Y%m%d}.xlsx", f"ledger-{now:%Y%m%d}.xlsx")
+    return response
 
 
 @blp.route("/demands/<demand_id>", methods=["GET"])

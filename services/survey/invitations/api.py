@@ -11,6 +11,7 @@ from services.survey.schemas import (
 )
 from services.survey.web import services
 from shared.keys import require
+from shared.sheets import content_disposition
 
 blp = Blueprint("invitations", __name__, url_prefix="/api/v1", description="Invitation QR codes and tracking (智能邀评)")
 
@@ -64,7 +65,7 @@ def rows_of(survey_id, status="all", township=None):
 
 
 def download(content, mimetype, filename):
-    return Response(content, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return Response(content, mimetype=mimetype, headers={"Content-Disposition": content_disposition(filename, filename)})
 
 
 @blp.route("/invitations/<token>/qr.png", methods=["GET"])
