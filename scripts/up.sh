@@ -58,7 +58,6 @@ cat <<MSG
     curl -s -H "Authorization: Bearer $MANYI_ADMIN_KEY" "http://127.0.0.1:$GATEWAY_PORT/api/v1/indices?period=$(.venv/bin/python -m manyi.cli demo-period)"
     curl -s -H "Authorization: Bearer $MANYI_ADMIN_KEY" http://127.0.0.1:$SURVEY_PORT/api/v1/departments
     curl -s -H "Authorization: Bearer $MANYI_ADMIN_KEY" http://127.0.0.1:$SURVEY_PORT/api/v1/surveys
-    python3 ../shared/tools/contract_smoke.py $MANYI_ADMIN_KEY     # if you have the design folder beside the repo
 MSG
 wait -n "${PIDS[@]}" || true
 echo "manyi: a process exited unexpectedly; see var/log/ (stopping the others)" >&2
