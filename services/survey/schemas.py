@@ -5,6 +5,7 @@ from flask_smorest.fields import Upload
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from shared.domain import CAPITALS, OWNERSHIPS, PERIOD_RE, QUESTION_TYPES, ROLES, SCALES, uscc_is_valid
+from shared.paging import PageArgsSchema, PageFieldsSchema
 
 
 class FullMatch(validate.Regexp):
@@ -69,7 +70,7 @@ class EnterpriseSchema(StrictSchema):
             raise ValidationError("not a valid 统一社会信用代码: wrong length, character or check digit")
 
 
-class EnterpriseListSchema(Schema):
+class EnterpriseListSchema(PageFieldsSchema):
     enterprises = fields.List(fields.Nested(EnterpriseSchema))
 
 
@@ -145,7 +146,7 @@ class SurveyImportedSchema(SurveyCreatedSchema):
         "description": "what the import ignored (metadata rows, notes, appearance, other languages …), by row"})
 
 
-class SurveyListSchema(Schema):
+class SurveyListSchema(PageFieldsSchema):
     surveys = fields.List(fields.Nested(SurveyCreatedSchema))
 
 
@@ -187,13 +188,17 @@ class InvitationStatusSchema(Schema):
     status = fields.String(metadata={"description": "sent | opened | answered"})
 
 
-class InvitationStatusListSchema(Schema):
+class InvitationStatusListSchema(PageFieldsSchema):
     invitations = fields.List(fields.Nested(InvitationStatusSchema))
 
 
 class InvitationFilterSchema(Schema):
     status = fields.String(load_default="all", validate=validate.OneOf(("all", "unanswered", "answered", "opened")))
     township = fields.String(load_default=None, metadata={"description": "only this township's enterprises"})
+
+
+class InvitationListQuerySchema(InvitationFilterSchema, PageArgsSchema):
+    pass
 
 
 class InvitationSheetSchema(InvitationFilterSchema):

@@ -23,6 +23,7 @@ from services.survey.web import services
 from shared.demand_figures import is_overdue
 from shared.domain import utcnow
 from shared.keys import require
+from shared.paging import paged
 from shared.sheets import content_disposition
 
 blp = Blueprint("demands", __name__, url_prefix="/api/v1", description="Demand ledger (诉求台账)")
@@ -64,8 +65,7 @@ def list_(query):
     found = ledger_filter(query, g.api_key, now)
     cursor = store.demands.find(found, {"message": 0}).sort(sort_of(query)) \
         .skip((query["page"] - 1) * query["per_page"]).limit(query["per_page"])
-    return {"demands": [demand_out(d, now) for d in cursor], "total": store.demands.count_documents(found),
-            "page": query["page"], "per_page": query["per_page"]}
+    return paged("demands", [demand_out(d, now) for d in cursor], store.demands.count_documents(found), query)
 
 
 @blp.route("/demands/ledger.xlsx", methods=["GET"])

@@ -6,6 +6,7 @@ from services.survey.schemas import EnterpriseListSchema, EnterpriseSchema, Impo
 from services.survey.web import accepts_upload, services
 from shared.domain import utcnow
 from shared.keys import require
+from shared.paging import PageArgsSchema, paged, window
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -31,10 +32,14 @@ def upsert(body):
 
 @blp.route("/enterprises", methods=["GET"])
 @require("admin", "cadre")
+@blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, EnterpriseListSchema)
-def list_():
-    """All enterprises, by code."""
-    return {"enterprises": [enterprise_out(d) for d in services().store.enterprises.find({}).sort("_id", 1)]}
+def list_(query):
+    """Enterprises by code, a page at a time (`page`, `per_page`; `total` and a `Link` header say what is left)."""
+    store = services().store
+    skip, limit = window(query)
+    docs = store.enterprises.find({}).sort("_id", 1).skip(skip).limit(limit)
+    return paged("enterprises", [enterprise_out(d) for d in docs], store.enterprises.count_documents({}), query)
 
 
 @blp.route("/enterprises/<code>", methods=["GET"])

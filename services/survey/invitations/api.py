@@ -5,12 +5,14 @@ from flask_smorest import Blueprint, abort
 from services.survey.invitations import printing, tracking
 from services.survey.schemas import (
     InvitationFilterSchema,
+    InvitationListQuerySchema,
     InvitationSheetSchema,
     InvitationStatusListSchema,
     ProgressSchema,
 )
 from services.survey.web import services
 from shared.keys import require
+from shared.paging import page_of, paged
 from shared.sheets import content_disposition
 
 blp = Blueprint("invitations", __name__, url_prefix="/api/v1", description="Invitation QR codes and tracking (智能邀评)")
@@ -86,14 +88,14 @@ def qr_svg(token):
 
 @blp.route("/surveys/<survey_id>/invitations", methods=["GET"])
 @require("admin")
-@blp.arguments(InvitationFilterSchema, location="query")
+@blp.arguments(InvitationListQuerySchema, location="query")
 @blp.response(200, InvitationStatusListSchema)
 def list_(query, survey_id):
-    """One line per invited enterprise: sent / opened (first page view) / answered.
-
-    `status=unanswered` lists whom to remind."""
+    """One line per invited enterprise: sent / opened (first page view) / answered; paged (`page`, `per_page`,
+    `total`, `Link`). `status=unanswered` lists whom to remind (the .xlsx and .pdf carry every line)."""
     survey_or_404(survey_id)
-    return {"invitations": rows_of(survey_id, query["status"], query["township"])}
+    rows = rows_of(survey_id, query["status"], query["township"])
+    return paged("invitations", page_of(rows, query), len(rows), query)
 
 
 @blp.route("/surveys/<survey_id>/invitations.xlsx", methods=["GET"])

@@ -19,6 +19,7 @@ from services.survey.web import LIST_LIMIT, body_limit, services
 from shared.domain import utcnow
 from shared.keys import require
 from shared.mongo import find_in
+from shared.paging import PageArgsSchema, paged, window
 
 blp = Blueprint("surveys", __name__, url_prefix="/api/v1", description="Surveys and invitations")
 
@@ -70,9 +71,14 @@ def create(body):
 
 @blp.route("/surveys", methods=["GET"])
 @require("admin")
+@blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, SurveyListSchema)
-def list_():
-    return {"surveys": [summary(d) for d in services().store.surveys.find({}).sort([("code", 1), ("version", 1)])]}
+def list_(query):
+    """Surveys by code and version, a page at a time (`page`, `per_page`, `total`, `Link`)."""
+    store = services().store
+    skip, limit = window(query)
+    docs = store.surveys.find({}, {"questions": 0}).sort([("code", 1), ("version", 1)]).skip(skip).limit(limit)
+    return paged("surveys", [summary(d) for d in docs], store.surveys.count_documents({}), query)
 
 
 @blp.route("/surveys/<survey_id>", methods=["GET"])
