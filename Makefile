@@ -1,4 +1,4 @@
-.PHONY: up test lint bench clean
+.PHONY: up test lint bench bench-scale clean
 up:
 	@bash scripts/up.sh
 test:
@@ -9,3 +9,5 @@ bench:
 	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python bench/ingest.py
 clean:
 	rm -rf var .venv
+bench-scale:
+	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python bench/scale.py $(SCALE_ARGS)

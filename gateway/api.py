@@ -1,9 +1,10 @@
 """The gateway's read-only API: indices per department, indicator and period."""
 from flask import current_app
-from flask_smorest import Blueprint, abort
 
 from gateway.schemas import DepartmentDetailSchema, IndicesSchema, PeriodQuerySchema, PeriodsSchema
+from shared.errors import NotFound, pair
 from shared.keys import require
+from shared.web import Blueprint
 
 blp = Blueprint("indices", __name__, url_prefix="/api/v1", description="Satisfaction indices (portal, admin)")
 READERS = ("portal", "admin")
@@ -32,7 +33,7 @@ def department_index(query, code):
     """One department's index with its indicators and channel counts."""
     entry = figures().department(query["period"], code)
     if entry is None:
-        abort(404, message=f"no department {code}")
+        raise NotFound(f"no department {code}", {"code": pair("没有此部门", "unknown department")})
     return {"period": query["period"], **entry}
 
 

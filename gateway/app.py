@@ -24,18 +24,16 @@ def create_app(config=None):
     config = config or config_module.load()
     app = Flask(__name__)
     behind_proxies(app, config.proxy_hops)
-    api = create_api(app, "Manyi gateway", "Read-only satisfaction indices for portals and leaders (DESIGN §6).")
+    rest = create_api(app, "Manyi gateway", "Read-only satisfaction indices for portals and leaders (DESIGN §6).")
     figures = Figures(config)
     sessions = Sessions(mongo.client(config.mongo_url)[config.gateway_db].sessions, figures.keys, config.admin_key)
     app.extensions["manyi"] = GatewayServices(config, figures, KeyRing(figures.keys, config.admin_key, sessions.current),
                                               sessions)
-    from gateway import api as indices_api
-    from gateway import dashboard, reports, segments, trends
-    from gateway import demands as demand_stats
-    for module in (indices_api, segments, trends, demand_stats, reports):
-        api.register_blueprint(module.blp)
+    from gateway import api, dashboard, demands, reports, segments, trends
+    for module in (api, segments, trends, demands, reports):
+        rest.register_blueprint(module.blp)
     app.register_blueprint(dashboard.page)
-    app.extensions["manyi"].report_sheets.append(demand_stats.demand_sheet)
+    app.extensions["manyi"].report_sheets.append(demands.demand_sheet)
     health_routes(app, {"mongodb": figures.ping})
     app.after_request(revalidate_json)
     return app

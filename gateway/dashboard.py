@@ -5,11 +5,11 @@ SameSite=Strict; the page's own fetches of the read-only JSON API ride on it. Lo
 are the only writes, and they refuse cross-origin posts.
 """
 from flask import Blueprint, current_app, redirect, render_template, request
-from flask_smorest import abort
 
 from gateway.api import READERS
 from gateway.labels import ATTRIBUTE_NAMES, VALUE_NAMES
 from gateway.sessions import COOKIE, LIFETIME
+from shared.errors import Forbidden, pair
 from shared.web import RateLimiter
 
 page = Blueprint("dashboard", __name__)
@@ -52,7 +52,7 @@ def dashboard():
 def login():
     limiter = current_app.extensions.setdefault("manyi.login_limiter", RateLimiter(services().config.rate_limit))
     if not same_origin():
-        abort(403, message="cross-origin login refused")
+        raise Forbidden("cross-origin login refused", {"origin": pair("拒绝跨站登录", "cross-origin login refused")})
     if not limiter.allow(request.remote_addr):
         return login_page("尝试过于频繁，请一分钟后再试。", 429)
     key = request.form.get("key", "").strip()
@@ -72,7 +72,7 @@ def login():
 @page.post("/dashboard/logout")
 def logout():
     if not same_origin():
-        abort(403, message="cross-origin logout refused")
+        raise Forbidden("cross-origin logout refused", {"origin": pair("拒绝跨站退出", "cross-origin logout refused")})
     token = request.cookies.get(COOKIE)
     if token:
         services().sessions.close(token)

@@ -4,13 +4,13 @@ and the report's 诉求办理 sheet built from the same figures.
 Fed by `demand.updated` events through the scoring worker (`manyi_scores.demands`, the newest state of
 each demand); the gateway never reads the survey service's database for them (gateway/figures.py).
 """
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from gateway.api import figures
 from gateway.reports import COUNT, INDEX, RATE, SUPPRESSED, Sheet
 from gateway.schemas import PeriodQuerySchema
 from shared.keys import require
+from shared.web import Blueprint
 
 blp = Blueprint("demand_stats", __name__, url_prefix="/api/v1", description="Demand figures (portal, admin)")
 

@@ -1,10 +1,102 @@
-"""Read side: the figures of a period, computed from the stored cells and cached until data changes."""
+"""Read side: the figures of a period, derived from the worker's aggregates and cached per period.
+
+A read costs O(departments): the aggregate documents of one period (one per department and worker
+shard) hold every scope's n, Σq, Σq², level and channel counts; nothing here reads ratings or voices.
+`figures_of` is a pure function of those documents, so it applies unchanged to a released snapshot of
+them (copy a period's aggregate documents, merged over shards, into a release collection in one
+transaction, and hand that copy to `figures_of`).
+
+Freshness: the cache of a period is keyed by its version, the counters that every committing
+transaction bumps in the same transaction as its data (per period and shard, `versions`). They are
+assigned at commit, never by a clock, so data is shown as soon as it is visible, whichever worker wrote
+it and whatever its clock says.
+"""
 import threading
-from collections import defaultdict
+from collections import OrderedDict
+
+from flask import g, has_request_context
 
 from shared import mongo, scoring
 from shared.demand_figures import demand_stats
-from shared.domain import previous_quarter, quarter_range, utcnow
+from shared.domain import YEAR_RE, period_key, period_range, previous_period, quarters_of, utcnow
+
+CACHED_PERIODS = 32
+DEPARTMENTS_VERSION = "*"
+
+
+class PeriodFigures:
+    """Every figure of one period (DESIGN §5–6), derived from aggregates merged over shards."""
+
+    def __init__(self, aggregates, names, min_n, laggard_bottom, laggard_below=None, nps=None):
+        self.min_n, self.scopes = min_n, aggregates
+        self.nps_counts = nps
+        entries = []
+        for code in sorted(set(names) | set(aggregates)):
+            entries.append({"code": code, "name": names.get(code, code),
+                            **scoring.stats_figures(aggregates.get(code, {}).get(scoring.ALL), min_n)})
+        scoring.rank_departments(entries, laggard_bottom, laggard_below)
+        self.departments = entries
+        self.by_code = {e["code"]: e for e in entries}
+        self._segments, self._gaps = {}, {}
+
+    def department(self, code):
+        entry = self.by_code.get(code)
+        if entry is None:
+            return None
+        scopes = self.scopes.get(code, {})
+        indicators = []
+        for scope in sorted(s for s in scopes if s[0] == "indicator"):
+            f = scoring.stats_figures(scopes[scope], self.min_n)
+            indicators.append({"indicator": scope[1], "n": f["n"], "index": f["index"], "sd": f["sd"],
+                               "ci95": f["ci95"], "suppressed": f["suppressed"]})
+        channels = {"survey": 0, "visit": 0, **(scopes.get(scoring.ALL) or {}).get("channels", {})}
+        return {**entry, "indicators": [i for i in indicators if i["n"] > 0], "channels": channels}
+
+    def segments(self, code, attribute):
+        if code not in self.by_code:
+            return None
+        if (code, attribute) not in self._segments:
+            scopes = self.scopes.get(code, {})
+            segments = []
+            for scope in sorted(s for s in scopes if s[0] == "segment" and s[1] == attribute):
+                f = scoring.stats_figures(scopes[scope], self.min_n)
+                if f["n"] > 0:
+                    segments.append({"value": scope[2], "n": f["n"], "index": f["index"], "sd": f["sd"],
+                                     "ci95": f["ci95"], "suppressed": f["suppressed"]})
+            self._segments[code, attribute] = {"by": attribute, "segments": segments,
+                                               "gap": scoring.equal_treatment_gap(segments)}
+        return self._segments[code, attribute]
+
+    def gaps(self, attribute):
+        """Every department's equal-treatment gap on `attribute`, widest first (null gaps last)."""
+        if attribute not in self._gaps:
+            entries = []
+            for d in self.departments:
+                gap = self.segments(d["code"], attribute)["gap"]
+                entries.append({"code": d["code"], "name": d["name"], "gap": gap,
+                                "significant": scoring.is_significant(gap["ci95"])})
+            shown = sorted((e for e in entries if e["gap"]["value"] is not None), key=lambda e: -e["gap"]["value"])
+            values = [e["gap"]["value"] for e in shown]
+            for i, entry in enumerate(shown):  # competition ranks over a sorted list: linear, not quadratic
+                tied = i > 0 and values[i - 1] - values[i] <= scoring.TIE
+                entry["rank"] = shown[i - 1]["rank"] if tied else i + 1
+            for entry in entries:
+                entry.setdefault("rank", None)
+            self._gaps[attribute] = sorted(entries, key=lambda e: (e["rank"] is None, e["rank"] or 0, e["code"]))
+        return self._gaps[attribute]
+
+    def nps(self):
+        c = self.nps_counts or {"promoters": 0, "passives": 0, "detractors": 0}
+        n = c["promoters"] + c["passives"] + c["detractors"]
+        if scoring.is_suppressed(n, self.min_n):
+            return {"n": n, "nps": None, "promoters": None, "passives": None, "detractors": None, "suppressed": True}
+        return {"n": n, "nps": 100 * (c["promoters"] - c["detractors"]) / n, **c, "suppressed": False}
+
+
+def figures_of(aggregates, names, config, nps=None):
+    """The figures of a period from its aggregate documents (any number of shards per department)."""
+    return PeriodFigures(scoring.merge_aggregates(aggregates), names, config.min_n, config.laggard_bottom,
+                         config.laggard_below, scoring.merge_nps(nps or []))
 
 
 class Figures:
@@ -13,120 +105,105 @@ class Figures:
         self.client = mongo.client(config.mongo_url)
         self.db = self.client[config.scores_db]
         self.keys = self.client[config.survey_db].keys  # read-only, to check API keys
-        self._cache, self._lock = {}, threading.Lock()
+        self._cache, self._lock = OrderedDict(), threading.Lock()
 
     def ping(self):
         mongo.ping(self.client)
 
     def version(self, period):
-        """Id of the newest committed batch that touched `period` or the department list."""
-        latest = self.db.batches.find_one({"$or": [{"periods": period}, {"departments": True}]},
-                                          {"_id": 1}, sort=[("at", -1)])
-        return latest["_id"] if latest else None
+        """What the period's figures depend on: every shard's commit counter of it and of the department
+        list. Any commit that changes them changes this tuple; nothing else does. Asked once per period
+        and request (a report reads one period many times), never cached across requests: gunicorn's
+        workers each hold a cache, and a reader who saw new data in one must not get older from another."""
+        return self.versions([period])[period]
 
-    def period(self, period):
-        """{"cells_by_department", "departments": [entry]} for a period, recomputed only on new data."""
-        return self._cached(period, period, lambda: self._compute(period))
+    def versions(self, periods):
+        """{period: version} of several periods in one round trip (a trend reads up to 41)."""
+        memo = g.setdefault("manyi_versions", {}) if has_request_context() else {}
+        missing = [p for p in periods if p not in memo]
+        if missing:
+            found = {p: [] for p in missing}
+            shared = []
+            for d in self.db.versions.find({"period": {"$in": [*missing, DEPARTMENTS_VERSION]}},
+                                           {"period": 1, "version": 1}):
+                (shared if d["period"] == DEPARTMENTS_VERSION else found[d["period"]]).append((d["_id"], d["version"]))
+            for p in missing:
+                memo[p] = tuple(sorted(found[p] + shared))
+        return {p: memo[p] for p in periods}
 
-    def _cached(self, key, period, compute):
-        """`compute()` cached under `key` until a batch touches `period` (the per-period invalidation)."""
+    def figures(self, period):
+        """The PeriodFigures of `period`, rebuilt only when its version has moved."""
         version = self.version(period)
         with self._lock:
-            hit = self._cache.get(key)
-        if hit and hit[0] == version and version is not None:
-            return hit[1]
-        result = compute()
-        if version is not None:  # a period nobody rated is not kept: any quarter can be asked for
-            with self._lock:
-                self._cache[key] = (version, result)
+            hit = self._cache.get(period)
+            if hit and hit[0] == version:
+                self._cache.move_to_end(period)
+                return hit[1]
+        names = {d["_id"]: d["name"] for d in self.db.departments.find({})}
+        result = figures_of(self.db.aggregates.find({"period": period}), names, self.config,
+                            self.db.nps_aggregates.find({"period": period}))
+        with self._lock:
+            self._cache[period] = (version, result)
+            self._cache.move_to_end(period)
+            while len(self._cache) > CACHED_PERIODS:
+                self._cache.popitem(last=False)
         return result
 
-    def _compute(self, period):
-        names = {d["_id"]: d["name"] for d in self.db.departments.find({})}
-        by_department = defaultdict(list)
-        for cell in self.db.cells.find({"period": period}):
-            by_department[cell["department"]].append(cell)
-        entries = []
-        for code in sorted(set(names) | set(by_department)):
-            entry = {"code": code, "name": names.get(code, code),
-                     **scoring.department_index(by_department[code], self.config.min_n)}
-            entries.append(entry)
-        scoring.rank_departments(entries, self.config.laggard_bottom, self.config.laggard_below)
-        return {"cells_by_department": by_department, "departments": entries}
+    def period(self, period):
+        return {"departments": self.figures(period).departments}
 
     def department(self, period, code):
-        data = self.period(period)
-        entry = next((e for e in data["departments"] if e["code"] == code), None)
-        if entry is None:
-            return None
-        cells = data["cells_by_department"].get(code, [])
-        return {**entry, "indicators": scoring.indicator_indices(cells, self.config.min_n),
-                "channels": scoring.channel_counts(cells)}
+        return self.figures(period).department(code)
 
     def knows(self, code):
         """A department that is listed or has ever been rated."""
         return self.db.departments.find_one({"_id": code}, {"_id": 1}) is not None or \
-            self.db.cells.find_one({"department": code}, {"_id": 1}) is not None
+            self.db.aggregates.find_one({"department": code}, {"_id": 1}) is not None
 
     def periods(self):
-        return sorted(self.db.cells.distinct("period"), key=lambda p: (p[:4], p[-1]))
+        """Periods with data, oldest first (a year just before its quarters), from the small `versions` collection."""
+        found = {d["period"] for d in self.db.versions.find({}, {"period": 1})} - {DEPARTMENTS_VERSION}
+        return sorted(found, key=period_key)
 
     def segments(self, period, code, attribute):
         """{"by", "segments", "gap"} of one department, or None for an unknown department."""
-        def compute():
-            if self.department(period, code) is None:
-                return None
-            cells = self.period(period)["cells_by_department"].get(code, [])
-            segments = scoring.segment_indices(cells, attribute, self.config.min_n)
-            return {"by": attribute, "segments": segments, "gap": scoring.equal_treatment_gap(segments)}
-        return self._cached(("segments", period, code, attribute), period, compute)
+        return self.figures(period).segments(code, attribute)
 
     def gaps(self, period, attribute):
-        """Every department's equal-treatment gap on `attribute`, widest first (null gaps last)."""
-        def compute():
-            entries = []
-            for d in self.period(period)["departments"]:
-                gap = self.segments(period, d["code"], attribute)["gap"]
-                entries.append({"code": d["code"], "name": d["name"], "gap": gap,
-                                "significant": scoring.is_significant(gap["ci95"])})
-            shown = [e for e in entries if e["gap"]["value"] is not None]
-            ranks = scoring.competition_ranks([e["gap"]["value"] for e in shown])
-            for entry, rank in zip(shown, ranks):
-                entry["rank"] = rank
-            for entry in entries:
-                entry.setdefault("rank", None)
-            return sorted(entries, key=lambda e: (e["rank"] is None, e["rank"] or 0, e["code"]))
-        return self._cached(("gaps", period, attribute), period, compute)
+        return self.figures(period).gaps(attribute)
 
     def trend(self, code, first, last):
         """[{period, n, index, suppressed, change, change_ci95, change_significant}] from `first` to `last`."""
-        periods = [previous_quarter(first), *quarter_range(first, last)]
+        periods = [previous_period(first), *period_range(first, last)]
+        self.versions(periods)
         by_period = {}
         for p in periods:
-            entry = next((e for e in self.period(p)["departments"] if e["code"] == code), None)
+            entry = self.figures(p).by_code.get(code)
             if entry is not None:
                 by_period[p] = entry
         return scoring.trend(by_period, periods, self.config.min_n)
 
     def change(self, period, code):
-        """The department's change from the previous quarter (Welch), as in its trend."""
+        """The department's change from the previous period (Welch), as in its trend."""
         return self.trend(code, period, period)[0]
+
+    def changes(self, period):
+        """{code: change from the previous period} of every department listed in `period`."""
+        current, previous = self.figures(period), self.figures(previous_period(period))
+        empty = scoring.stats_figures(None, self.config.min_n)
+        return {code: scoring.period_change(previous.by_code.get(code), entry or empty)
+                for code, entry in current.by_code.items()}
 
     def nps(self, period):
         """NPS of a period, one voice per enterprise: its latest answer in the period."""
-        def compute():
-            latest = {}
-            for doc in self.db.nps.find({"period": period}, {"enterprise": 1, "score": 1, "occurred_at": 1}):
-                seen = latest.get(doc["enterprise"])
-                if seen is None or (doc["occurred_at"], doc["_id"]) > (seen["occurred_at"], seen["_id"]):
-                    latest[doc["enterprise"]] = doc
-            return {"period": period, **scoring.nps([d["score"] for d in latest.values()], self.config.min_n)}
-        return self._cached(("nps", period), period, compute)
+        return {"period": period, **self.figures(period).nps()}
 
     def demands(self, period):
         """Demand figures per department of the demands received in `period` (DESIGN §6), from the states
         the worker keeps (`demands`). Not cached: `overdue` moves with the clock, and a county's demands
         in a quarter are few."""
-        demands = list(self.db.demands.find({"period": period}, {"_id": 0}))
+        where = {"$in": quarters_of(period)} if YEAR_RE.match(period) else period
+        demands = list(self.db.demands.find({"period": where}, {"_id": 0}))
         departments = [d["_id"] for d in self.db.departments.find({}, {"_id": 1})]
         return demand_stats(demands, departments, utcnow(), self.config.min_n)
+

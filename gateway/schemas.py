@@ -1,7 +1,8 @@
 """Bodies of the gateway's API (DESIGN §6): the single source of truth for its OpenAPI document."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.domain import PERIOD_RE, SEGMENT_ATTRIBUTES, quarter_range
+from shared.domain import SEGMENT_ATTRIBUTES, is_year, period_range
+from shared.fields import ReadPeriod
 
 MAX_TREND_QUARTERS = 40
 
@@ -9,7 +10,7 @@ Interval = fields.List(fields.Float(), allow_none=True, metadata={"description":
 
 
 class PeriodQuerySchema(Schema):
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE, error="a quarter YYYYQn"))
+    period = ReadPeriod(required=True)
 
 
 
@@ -63,13 +64,15 @@ class SegmentQuerySchema(PeriodQuerySchema):
 
 
 class TrendQuerySchema(Schema):
-    from_ = fields.String(required=True, data_key="from", validate=validate.Regexp(PERIOD_RE, error="a quarter YYYYQn"))
-    to = fields.String(required=True, validate=validate.Regexp(PERIOD_RE, error="a quarter YYYYQn"))
+    from_ = ReadPeriod(required=True, data_key="from")
+    to = ReadPeriod(required=True)
 
     @validates_schema
     def ordered_and_bounded(self, data, **kwargs):
         if "from_" in data and "to" in data:
-            span = len(quarter_range(data["from_"], data["to"]))
+            if is_year(data["from_"]) != is_year(data["to"]):
+                raise ValidationError("`from` and `to` must both be quarters or both years / 起止须同为季度或同为年度", "to")
+            span = len(period_range(data["from_"], data["to"]))
             if span == 0:
                 raise ValidationError("`from` must not be after `to` / 起始季度不能晚于结束季度", "from")
             if span > MAX_TREND_QUARTERS:

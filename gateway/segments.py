@@ -1,10 +1,11 @@
 """Segments and the equal-treatment gap: is a department's index the same for state-owned and private,
 domestic and foreign, large and small enterprises (DESIGN §5–6)?"""
-from flask_smorest import Blueprint, abort
 
 from gateway.api import READERS, figures
 from gateway.schemas import GapsSchema, SegmentQuerySchema, SegmentsSchema
+from shared.errors import NotFound, pair
 from shared.keys import require
+from shared.web import Blueprint
 
 blp = Blueprint("segments", __name__, url_prefix="/api/v1", description="Segments and equal-treatment gaps (portal, admin)")
 
@@ -17,7 +18,7 @@ def department_segments(query, code):
     """A department's index per segment of one attribute, and its gap (highest − lowest, Welch 95%)."""
     result = figures().segments(query["period"], code, query["by"])
     if result is None:
-        abort(404, message=f"no department {code}")
+        raise NotFound(f"no department {code}", {"code": pair("没有此部门", "unknown department")})
     return result
 
 

@@ -1,9 +1,10 @@
 """How a department's index moves from quarter to quarter, and the county's NPS."""
-from flask_smorest import Blueprint, abort
 
 from gateway.api import READERS, figures
 from gateway.schemas import NpsSchema, PeriodQuerySchema, TrendPointSchema, TrendQuerySchema
+from shared.errors import NotFound, pair
 from shared.keys import require
+from shared.web import Blueprint
 
 blp = Blueprint("trends", __name__, url_prefix="/api/v1", description="Trends and NPS (portal, admin)")
 
@@ -16,7 +17,7 @@ def department_trend(query, code):
     """Every quarter from `from` to `to` (empty ones with n 0), each with its change from the quarter
     before and whether that change is significant (Welch 95% interval excluding 0)."""
     if not figures().knows(code):
-        abort(404, message=f"no department {code}")
+        raise NotFound(f"no department {code}", {"code": pair("没有此部门", "unknown department")})
     return figures().trend(code, query["from_"], query["to"])
 
 

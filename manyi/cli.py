@@ -28,9 +28,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="manyi", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("rescore", help="recompute every stored aggregate from the stored ratings").add_argument(
-        "--period", help="only this period (YYYYQn)")
+        "--period", help="only this period (a quarter YYYYQn or a year YYYY)")
     sub.add_parser("check", help="compare stored aggregates with a recomputation; exit 1 on any difference").add_argument(
-        "--period", help="only this period (YYYYQn)")
+        "--period", help="only this period (a quarter YYYYQn or a year YYYY)")
     w = sub.add_parser("wait-ready", help="wait until each URL answers 200")
     w.add_argument("urls", nargs="+")
     w.add_argument("--seconds", type=int, default=90)

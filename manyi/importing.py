@@ -4,9 +4,8 @@ import json
 import sys
 from pathlib import Path
 
-from services.survey.enterprises import importing as enterprise_import
-from services.survey.store import SurveyStore
-from shared.domain import utcnow
+from services.survey.bootstrap import bootstrap
+from services.survey.enterprises.importing import ImportRefused, import_file
 
 WIDTH = 30
 
@@ -27,13 +26,11 @@ def import_enterprises(config, file):
         print(f"manyi: no such file: {file}", file=sys.stderr)
         return 2
     try:
-        enterprises = enterprise_import.parse(path.name, path.read_bytes())
-    except enterprise_import.ImportRefused as refused:
+        result = import_file(bootstrap(config), path.name, path.read_bytes(), progress_bar())
+    except ImportRefused as refused:
         print(f"manyi: {refused.message}", file=sys.stderr)
         for where, problem in refused.errors.items():
             print(f"  {where}: {json.dumps(problem, ensure_ascii=False)}", file=sys.stderr)
         return 1
-    store = SurveyStore(config)
-    result = enterprise_import.write(store.client, store.enterprises, enterprises, utcnow(), progress_bar())
     print(json.dumps(result))
     return 0

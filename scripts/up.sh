@@ -37,6 +37,7 @@ trap cleanup EXIT
 setsid .venv/bin/gunicorn -c deploy/gunicorn.conf.py -b "127.0.0.1:$SURVEY_PORT" "services.survey:create_app()" \
   >>var/log/survey.log 2>&1 & PIDS+=($!)
 setsid .venv/bin/python -m services.scoring >>var/log/scoring.log 2>&1 & PIDS+=($!)
+setsid .venv/bin/python -m services.delivery >>var/log/delivery.log 2>&1 & PIDS+=($!)
 setsid .venv/bin/gunicorn -c deploy/gunicorn.conf.py -b "127.0.0.1:$GATEWAY_PORT" "gateway:create_app()" \
   >>var/log/gateway.log 2>&1 & PIDS+=($!)
 
@@ -50,6 +51,7 @@ cat <<MSG
 
   survey service  http://127.0.0.1:$SURVEY_PORT     API docs http://127.0.0.1:$SURVEY_PORT/docs
   gateway         http://127.0.0.1:$GATEWAY_PORT     API docs http://127.0.0.1:$GATEWAY_PORT/docs
+  console         http://127.0.0.1:$SURVEY_PORT/console     (营商办 and departments: sign in with the admin key or a department key)
   dashboard       http://127.0.0.1:$GATEWAY_PORT/dashboard   (log in with the admin key or a portal key)
   scoring worker  http://127.0.0.1:${MANYI_SCORING_HEALTH_PORT:-8003}/readyz
   admin key       $MANYI_ADMIN_KEY   (also in var/admin.key)

@@ -13,6 +13,12 @@ DEAD_QUEUE = "scoring.dead"
 ROUTING_KEYS = ("response.submitted", "visit.recorded", "demand.updated", "department.changed", "demand.overdue")
 DELIVERY_LIMIT = 20  # a message that keeps crashing the worker is dead-lettered after this many tries
 REASON_HEADER = "x-manyi-reason"
+# The webhook deliveries' own queue (issue 17). Every publisher declares it, so events are kept from the
+# first publish on, even before a delivery worker has ever run.
+WEBHOOK_QUEUE = "webhooks.events"
+WEBHOOK_DEAD_QUEUE = "webhooks.dead"
+WEBHOOK_ROUTING_KEYS = ("response.submitted", "visit.recorded", "demand.updated", "demand.overdue",
+                        "survey.opened", "survey.closed", "period.released")
 
 
 def connection_parameters(url, timeout=3):
@@ -42,6 +48,20 @@ def declare_topology(channel):
     })
     for key in ROUTING_KEYS:
         channel.queue_bind(QUEUE, EXCHANGE, key)
+    declare_webhook_queue(channel)
+
+
+def declare_webhook_queue(channel):
+    """`webhooks.events` (quorum, durable) bound to what webhooks offer; poison goes to `webhooks.dead`."""
+    channel.queue_declare(WEBHOOK_DEAD_QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
+    channel.queue_declare(WEBHOOK_QUEUE, durable=True, arguments={
+        "x-queue-type": "quorum",
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": WEBHOOK_DEAD_QUEUE,
+        "x-delivery-limit": DELIVERY_LIMIT,
+    })
+    for key in WEBHOOK_ROUTING_KEYS:
+        channel.queue_bind(WEBHOOK_QUEUE, EXCHANGE, key)
 
 
 def properties(message, headers=None):

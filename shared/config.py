@@ -1,7 +1,7 @@
 """The one place configuration is read: environment variables with defaults for 127.0.0.1."""
 import os
 import socket
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass
 
 # Every variable the processes read, with its default. docker-compose.yml must use only these names
 # (tests/unit/test_compose.py checks it).
@@ -28,6 +28,15 @@ DEFAULTS = {
     "MANYI_DEMAND_DAYS_MAJOR": "30",
     "MANYI_BAD_RATING_WORKDAYS": "15",
     "MANYI_OVERDUE_SWEEP_SECONDS": "10",
+    # Webhooks (issue 17): subscriptions and deliveries live in their own database.
+    "MANYI_WEBHOOKS_DB": "manyi_webhooks",
+    "MANYI_WEBHOOK_ALLOW_PRIVATE": "0",
+    "MANYI_WEBHOOK_TIMEOUT_SECONDS": "10",
+    "MANYI_WEBHOOK_BACKOFF_SECONDS": "10",
+    "MANYI_WEBHOOK_MAX_BACKOFF_SECONDS": "3600",
+    "MANYI_WEBHOOK_RETRY_HOURS": "24",
+    "MANYI_WEBHOOK_PAUSE_HOURS": "24",
+    "MANYI_DELIVERY_HEALTH_PORT": "8004",
 }
 
 
@@ -50,15 +59,19 @@ class Config:
     prefetch: int
     scoring_health_port: int
     worker_id: str
-    gateway_db: str = "manyi_gateway"  # the gateway's own: dashboard sessions
-    demand_days_ordinary: int = 7    # default deadline after assignment (万人助万企: 7 days ordinary, 30 major)
-    demand_days_major: int = 30
-    bad_rating_workdays: int = 15    # 差评 rectification term, in Chinese working days
-    overdue_sweep_seconds: int = 10  # how often the survey service looks for demands past their deadline
-    extra: dict = field(default_factory=dict)
-
-    def with_(self, **changes):
-        return replace(self, **changes)
+    gateway_db: str  # the gateway's own: dashboard sessions
+    demand_days_ordinary: int  # default deadline after assignment (万人助万企: 7 days ordinary, 30 major)
+    demand_days_major: int
+    bad_rating_workdays: int  # 差评 rectification term, in Chinese working days
+    overdue_sweep_seconds: int  # how often the survey service looks for demands past their deadline
+    webhooks_db: str  # subscriptions and deliveries (the survey service's API and the delivery worker)
+    webhook_allow_private: bool  # let subscriptions target loopback, link-local and metadata addresses
+    webhook_timeout: float  # a receiver answers 2xx within this many seconds, or the try failed
+    webhook_backoff: float  # first retry delay; doubles each try, with jitter, up to the maximum
+    webhook_max_backoff: float
+    webhook_retry_hours: float  # a delivery is retried this long before it is marked failed (and kept)
+    webhook_pause_hours: float  # a subscription whose receiver failed this long is paused
+    delivery_health_port: int
 
 
 def load(environ=None):
@@ -87,7 +100,12 @@ def load(environ=None):
         demand_days_major=int(env["MANYI_DEMAND_DAYS_MAJOR"]),
         bad_rating_workdays=int(env["MANYI_BAD_RATING_WORKDAYS"]),
         overdue_sweep_seconds=int(env["MANYI_OVERDUE_SWEEP_SECONDS"]),
+        webhooks_db=env["MANYI_WEBHOOKS_DB"],
+        webhook_allow_private=env["MANYI_WEBHOOK_ALLOW_PRIVATE"] in ("1", "true", "yes"),
+        webhook_timeout=float(env["MANYI_WEBHOOK_TIMEOUT_SECONDS"]),
+        webhook_backoff=float(env["MANYI_WEBHOOK_BACKOFF_SECONDS"]),
+        webhook_max_backoff=float(env["MANYI_WEBHOOK_MAX_BACKOFF_SECONDS"]),
+        webhook_retry_hours=float(env["MANYI_WEBHOOK_RETRY_HOURS"]),
+        webhook_pause_hours=float(env["MANYI_WEBHOOK_PAUSE_HOURS"]),
+        delivery_health_port=int(env["MANYI_DELIVERY_HEALTH_PORT"]),
     )
-
-
-FIELD_NAMES = [f.name for f in fields(Config)]

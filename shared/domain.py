@@ -16,6 +16,10 @@ ROLES = ("admin", "cadre", "department", "portal")
 CHANNELS = ("survey", "visit")
 
 PERIOD_RE = re.compile(r"^(\d{4})Q([1-4])$")
+YEAR_RE = re.compile(r"^(\d{4})$")
+# What a reader may ask figures for: a quarter `YYYYQn` or a year `YYYY` (one voice per enterprise over
+# the year: the county's 三挂钩 assessment is annual). Ratings themselves always belong to a quarter.
+READ_PERIOD_RE = re.compile(r"^\d{4}(Q[1-4])?$")
 
 # GB 32100-2015: 统一社会信用代码 alphabet (no I, O, S, V, Z) and position weights.
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -52,14 +56,58 @@ def period_of(moment):
     return f"{local.year}Q{(local.month - 1) // 3 + 1}"
 
 
+def is_period(value):
+    """A quarter `YYYYQn`, the whole string (a regex's `$` would also let "2026Q4\\n" through)."""
+    return isinstance(value, str) and PERIOD_RE.fullmatch(value) is not None
+
+
+def is_read_period(value):
+    """A quarter `YYYYQn` or a year `YYYY`, the whole string: what figures can be read for."""
+    return isinstance(value, str) and READ_PERIOD_RE.fullmatch(value) is not None
+
+
 def period_key(period):
-    """Sort key of a period string."""
+    """Sort key of a period string; a year sorts just before its first quarter (so the newest period
+    listed is still the newest quarter)."""
+    if YEAR_RE.match(period):
+        return (int(period), 0)
     m = PERIOD_RE.match(period)
     return (int(m.group(1)), int(m.group(2)))
 
 
+def is_year(period):
+    return bool(YEAR_RE.match(period))
+
+
+def year_of(period):
+    """The year `YYYY` a quarter (or year) belongs to."""
+    return period[:4]
+
+
+def quarters_of(period):
+    """The quarters a period is made of: itself, or a year's four."""
+    return [f"{period}Q{q}" for q in range(1, 5)] if is_year(period) else [period]
+
+
+def previous_period(period):
+    """The period before: the previous quarter, or the previous year."""
+    return str(int(period) - 1) if is_year(period) else previous_quarter(period)
+
+
+def period_range(first, last):
+    """Every period from `first` to `last` of the same kind (quarters or years), both included."""
+    if is_year(first) and is_year(last):
+        return [str(y) for y in range(int(first), int(last) + 1)]
+    return quarter_range(first, last)
+
+
 def utcnow():
     return datetime.now(UTC)
+
+
+def local_time(moment, fmt="%Y-%m-%d %H:%M"):
+    """A moment as people here read it (Asia/Shanghai), e.g. in a sheet or on a page; "" for none."""
+    return moment.astimezone(SHANGHAI).strftime(fmt) if moment else ""
 
 
 def previous_quarter(period):

@@ -10,7 +10,8 @@ import secrets
 import time
 
 from flask import current_app, g, request
-from flask_smorest import abort
+
+from shared.errors import Forbidden, Unauthorized, pair
 
 CACHE_SECONDS = 10
 # The ledger names whoever acted by their key's name; the key from the environment acts as the office itself.
@@ -36,7 +37,13 @@ class KeyRing:
     def resolve(self, presented):
         if self.admin_key and hmac.compare_digest(presented.encode(), self.admin_key.encode()):
             return ENV_ADMIN
-        digest = key_hash(presented)
+        return self.resolve_digest(key_hash(presented))
+
+    def resolve_digest(self, digest):
+        """The record of the key whose SHA-256 is `digest`, or None: how a console session, which keeps the
+        digest and never the key, re-checks its key on every request (a revoked key ends the session)."""
+        if self.admin_key and hmac.compare_digest(digest, key_hash(self.admin_key)):
+            return ENV_ADMIN
         hit = self._cache.get(digest)
         if hit and hit[0] > time.monotonic():
             return hit[1]
@@ -61,9 +68,11 @@ def require(*roles):
             if key is None and keyring.session_record and request.method in ("GET", "HEAD"):
                 record = keyring.session_record()  # read-only requests only: a cookie never authorizes a write
             if record is None:
-                abort(401, message="a valid API key is required (Authorization: Bearer <key>)")
+                raise Unauthorized("a valid API key is required (Authorization: Bearer <key>)",
+                                   {"authorization": pair("需要有效的密钥", "a valid API key is required")})
             if record["role"] not in roles:
-                abort(403, message=f"this needs a key of role {' or '.join(roles)}")
+                raise Forbidden(f"this needs a key of role {' or '.join(roles)}",
+                                {"authorization": pair("密钥角色无权访问", f"needs role {' or '.join(roles)}")})
             g.api_key = record
             return view(*args, **kwargs)
         return inner

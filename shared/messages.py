@@ -8,7 +8,8 @@ import uuid
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
-from shared.domain import CAPITALS, CHANNELS, DEMAND_STATUSES, OWNERSHIPS, PERIOD_RE, SCALES, URGENCIES, utcnow
+from shared.domain import CAPITALS, CHANNELS, DEMAND_STATUSES, OWNERSHIPS, SCALES, URGENCIES, utcnow
+from shared.fields import Period
 
 SCHEMA_VERSION = 1
 
@@ -17,10 +18,10 @@ VISIT_RECORDED = "visit.recorded"
 DEMAND_UPDATED = "demand.updated"
 DEPARTMENT_CHANGED = "department.changed"
 DEMAND_OVERDUE = "demand.overdue"
-TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED, DEMAND_OVERDUE)
-
-Period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
-
+SURVEY_OPENED = "survey.opened"
+SURVEY_CLOSED = "survey.closed"
+TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED, DEMAND_OVERDUE, SURVEY_OPENED,
+         SURVEY_CLOSED)
 
 class EnterpriseSnapshotSchema(Schema):
     """The enterprise's segment attributes as they were when it answered."""
@@ -51,7 +52,7 @@ class RatingsEventSchema(Schema):
         unknown = EXCLUDE
     source_id = fields.String(required=True)  # response_id or visit_id
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
+    period = Period(required=True)
     survey_id = fields.String(load_default=None)
     enterprise = fields.Nested(EnterpriseSnapshotSchema, required=True)
     ratings = fields.List(fields.Nested(RatingSchema), required=True)
@@ -78,7 +79,7 @@ class DemandStateSchema(Schema):
     category = fields.String(required=True, validate=validate.Length(min=1))
     urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
     status = fields.String(required=True, validate=validate.OneOf(DEMAND_STATUSES))
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
+    period = Period(required=True)
     received_at = fields.AwareDateTime(required=True)
     first_assigned_at = fields.AwareDateTime(load_default=None, allow_none=True)
     deadline = fields.AwareDateTime(load_default=None, allow_none=True)
@@ -86,6 +87,7 @@ class DemandStateSchema(Schema):
     first_resolution_deadline = fields.AwareDateTime(load_default=None, allow_none=True)
     closed_at = fields.AwareDateTime(load_default=None, allow_none=True)
     callback_level = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 5))
+    actions = fields.List(fields.String())  # what this change did: receive, assign, …
 
 
 class DemandOverdueSchema(Schema):
@@ -94,8 +96,20 @@ class DemandOverdueSchema(Schema):
         unknown = EXCLUDE
     demand_id = fields.String(required=True, validate=validate.Length(min=1))
     department = fields.String(required=True, validate=validate.Length(min=1))
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_RE))
+    period = Period(required=True)
     deadline = fields.AwareDateTime(required=True)
+
+
+class SurveyStatusSchema(Schema):
+    """`survey.opened` and `survey.closed`: a survey's status changed (read by the webhook deliveries)."""
+    class Meta:
+        unknown = EXCLUDE
+    survey_id = fields.String(required=True, validate=validate.Length(min=1))
+    code = fields.String(required=True)
+    version = fields.Integer(required=True)
+    title = fields.String(load_default=None, allow_none=True)
+    period = fields.String(load_default=None, allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(("open", "closed")))
 
 
 DATA_SCHEMAS = {
@@ -104,6 +118,8 @@ DATA_SCHEMAS = {
     DEPARTMENT_CHANGED: DepartmentChangedSchema,
     DEMAND_UPDATED: DemandStateSchema,
     DEMAND_OVERDUE: DemandOverdueSchema,
+    SURVEY_OPENED: SurveyStatusSchema,
+    SURVEY_CLOSED: SurveyStatusSchema,
 }
 
 

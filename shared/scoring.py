@@ -8,6 +8,7 @@ the figures sum whatever cells they are given per enterprise, so shards need no 
 """
 import math
 from collections import defaultdict
+from functools import lru_cache
 
 from scipy.stats import t as student_t
 
@@ -29,6 +30,7 @@ def enterprise_scores(cells):
     return {e: enterprise_score(math.fsum(swp[e]), math.fsum(sw[e])) for e in swp}
 
 
+@lru_cache(maxsize=4096)
 def t_quantile(df):
     """t(0.975, df) of Student's distribution."""
     return float(student_t.ppf(0.975, df))
@@ -173,7 +175,8 @@ def cells_from_ratings(ratings):
     cells = {}
     for r in ratings:
         key = cell_key(r["period"], r["department"], r["indicator"], r["enterprise"])
-        cell = cells.setdefault(key, {"_id": key, "period": r["period"], "department": r["department"],
+        # A rating speaks in the segment its enterprise had when it was given: one cell per snapshot.
+        cell = cells.setdefault((key, tuple(sorted(r["segment"].items()))), {"_id": key, "period": r["period"], "department": r["department"],
                                       "indicator": r["indicator"], "enterprise": r["enterprise"],
                                       "swp": [], "sw": [], "levels": {}, "channels": {},
                                       "segment": r["segment"]})
@@ -277,3 +280,110 @@ def trend(figures_by_period, periods, min_n):
                     "suppressed": current["suppressed"],
                     **period_change(figures_by_period.get(previous), current)})
     return out
+
+
+# --- Sufficient statistics: what the worker maintains so that a read is O(departments) ---------------
+# An enterprise's *voice* for a department in a period is its ratings of that department, kept as parts
+# (one per indicator and segment snapshot: Σw·p, Σw, count). A *scope* is what a figure is restricted
+# to: ("all",), ("indicator", name) or ("segment", attribute, value). Per (period, department, scope)
+# the worker keeps n, Σq and Σq² of the enterprises' scores q, quantized to integer multiples of
+# 2^-QUANTUM_BITS: integer sums never drift however often a score is replaced (adding and removing
+# floats would), and mean and variance then come out of exact integer arithmetic. Quantizing moves a
+# score by at most 2^-37 ≈ 7e-12, the mean and sd by no more than that (the sd is a seminorm):
+# far inside the 1e-9 the invariant allows.
+QUANTUM_BITS = 36
+QUANTUM = 1 << QUANTUM_BITS
+ALL = ("all",)
+
+
+def quantized(score):
+    """A score as an integer number of quanta (exact for binary fractions such as 62.5)."""
+    return round(score * QUANTUM)
+
+
+def part_key(part):
+    """Parts of one voice are told apart by indicator and segment snapshot."""
+    return (part["indicator"], tuple(sorted((part.get("segment") or {}).items())))
+
+
+def voice_scopes(parts):
+    """{scope: score} of one enterprise's voice: over all its parts, each indicator, each segment value.
+
+    A rating speaks in the segment its enterprise had when it was given (the part's snapshot), so an
+    enterprise whose attribute changed mid-period speaks in each segment only with the ratings given there.
+    """
+    sums = defaultdict(lambda: ([], []))
+    for part in parts:
+        if not part["sw"]:
+            continue
+        scopes = [ALL, ("indicator", part["indicator"])]
+        scopes += [("segment", attr, value) for attr, value in (part.get("segment") or {}).items()
+                   if value is not None]
+        for scope in scopes:
+            sums[scope][0].append(part["swp"])
+            sums[scope][1].append(part["sw"])
+    return {scope: enterprise_score(math.fsum(swp), math.fsum(sw)) for scope, (swp, sw) in sums.items()}
+
+
+def replace_voice(deltas, old_scores, new_scores):
+    """Accumulate into `deltas` ({scope: [n, Σq, Σq²]}) the change from an enterprise's old scores to its new."""
+    for scopes, sign in ((old_scores, -1), (new_scores, 1)):
+        for scope, score in scopes.items():
+            q = quantized(score)
+            d = deltas.setdefault(scope, [0, 0, 0])
+            d[0] += sign
+            d[1] += sign * q
+            d[2] += sign * q * q
+    return deltas
+
+
+def stats_mean_sd_ci(n, s1, s2):
+    """(mean, sample sd, [low, high]) from n, Σq, Σq² (integers, in quanta); as `mean_sd_ci`."""
+    if n <= 0:
+        return None, None, None
+    mean = s1 / (n * QUANTUM)
+    if n < 2:
+        return mean, None, None
+    sd = math.sqrt((n * s2 - s1 * s1) / (n * (n - 1) * QUANTUM * QUANTUM))
+    half = t_quantile(n - 1) * sd / math.sqrt(n)
+    return mean, sd, [mean - half, mean + half]
+
+
+def stats_figures(stats, min_n):
+    """n, index, sd, ci95, levels and rates of one scope's statistics ({n, s1, s2, levels?}), withheld below
+    `min_n` enterprises (the same shape as `index_figures`)."""
+    n = stats["n"] if stats else 0
+    if is_suppressed(n, min_n):
+        return {"n": n, "index": None, "sd": None, "ci95": None, "levels": None,
+                "satisfied_rate": None, "bad_rate": None, "suppressed": True}
+    index, sd, ci95 = stats_mean_sd_ci(n, stats["s1"], stats["s2"])
+    levels = {lv: (stats.get("levels") or {}).get(lv, 0) for lv in LEVELS}
+    return {"n": n, "index": index, "sd": sd, "ci95": ci95, "levels": levels,
+            "satisfied_rate": satisfied_rate(levels), "bad_rate": bad_rate(levels), "suppressed": False}
+
+
+def merge_aggregates(docs):
+    """{department: {scope: {n, s1, s2, levels, channels}}} summed over the shards (one per worker) of
+    aggregate documents; integers stored as decimal strings (they outgrow 64 bits)."""
+    merged = defaultdict(dict)
+    for doc in docs:
+        by_scope = merged[doc["department"]]
+        for entry in doc.get("scopes", []):
+            stats = by_scope.setdefault(tuple(entry["scope"]), {"n": 0, "s1": 0, "s2": 0, "levels": {},
+                                                                 "channels": {}})
+            stats["n"] += entry["n"]
+            stats["s1"] += int(entry["s1"])
+            stats["s2"] += int(entry["s2"])
+            for group in ("levels", "channels"):
+                for name, k in (entry.get(group) or {}).items():
+                    stats[group][name] = stats[group].get(name, 0) + k
+    return merged
+
+
+def merge_nps(docs):
+    """Promoter, passive and detractor counts summed over the shards of a period's NPS aggregates."""
+    counts = {"promoters": 0, "passives": 0, "detractors": 0}
+    for doc in docs:
+        for k in counts:
+            counts[k] += doc.get(k, 0)
+    return counts

@@ -1,16 +1,22 @@
 """What both web processes share: the flask-smorest Api, one JSON error shape, health, local docs."""
+import io
 import logging
 import time
 
+import flask_smorest
 import swagger_ui_bundle
-from flask import jsonify, request, send_from_directory
-from flask_smorest import Api, Blueprint
+from flask import jsonify, request, send_file, send_from_directory
+from marshmallow import Schema, fields
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from shared.errors import Refused
+from shared.sheets import content_disposition
+
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 ZH = {400: "请求有误", 401: "需要有效的密钥", 403: "无权访问", 404: "未找到", 405: "方法不允许",
       409: "冲突", 410: "已失效", 413: "请求体过大（上限 64 KiB）", 415: "不支持的内容类型",
@@ -22,7 +28,24 @@ class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
 
 
-Blueprint.ARGUMENTS_PARSER = Parser()
+class Blueprint(flask_smorest.Blueprint):
+    """Our blueprints: bodies and queries parsed by `Parser` (400 on a bad one)."""
+    ARGUMENTS_PARSER = Parser()
+
+
+class ErrorSchema(Schema):
+    """What every error answer holds (the OpenAPI document of each 4xx and 5xx)."""
+    code = fields.Integer(metadata={"description": "the HTTP status"})
+    status = fields.String(metadata={"description": "the status in Chinese, e.g. 请求有误"})
+    message = fields.String(metadata={"description": "what went wrong, for a person"})
+    errors = fields.Dict(keys=fields.String(), metadata={
+        "description": "each bad field (or row, or question) → a list of messages ([中文, English] from the "
+                       "service's own checks, English from schema checks), or a map of such lists for a nested "
+                       "field; present on every 4xx, empty when no single field is to blame"})
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema
 
 
 def _flatten(errors):
@@ -35,9 +58,10 @@ def _flatten(errors):
 
 
 def error_response(status, message, errors=None):
+    """The one JSON error answer; every 4xx carries `errors` (DESIGN §9)."""
     body = {"code": status, "status": ZH.get(status, ""), "message": message}
-    if errors is not None:
-        body["errors"] = errors
+    if errors is not None or 400 <= status < 500:
+        body["errors"] = errors if errors is not None else {}
     return jsonify(body), status
 
 
@@ -71,12 +95,24 @@ def create_api(app, title, description):
             errors = {"body": ["请求体不是合法的 JSON 对象", *errors["json"]]}
         return error_response(exc.code, message, errors)
 
+    @app.errorhandler(Refused)
+    def refused(exc):
+        return error_response(exc.code, exc.message, exc.errors)
+
     @app.errorhandler(Exception)
     def unexpected(exc):
         log.exception("unhandled error")
         return error_response(500, "internal error; it has been logged")
 
     return api
+
+
+def download(content, mimetype, filename, ascii_name=None):
+    """A file to save: RFC 6266 `filename*` in UTF-8, and `filename` an ASCII name of our choosing (`ascii_name`,
+    else `filename` stripped to ASCII), so that `curl -OJ` and old clients save something sane."""
+    response = send_file(io.BytesIO(content), mimetype=mimetype)
+    response.headers["Content-Disposition"] = content_disposition(filename, ascii_name or filename)
+    return response
 
 
 def behind_proxies(app, hops):

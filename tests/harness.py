@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -114,12 +115,34 @@ class RabbitVhost:
             pass
 
 
+class Worker:
+    """The scoring worker's consumer in a thread of this process (integration tests)."""
+
+    def __init__(self, config):
+        from services.scoring.consumer import Consumer
+        from services.scoring.health import Health
+        from services.scoring.repository import ScoresStore
+        self.store = ScoresStore(config)
+        self.consumer = Consumer(config, self.store, Health())
+        self.thread = threading.Thread(target=self.consumer.run, daemon=True)
+
+    def start(self):
+        self.store.ensure_indexes()
+        self.thread.start()
+        poll(lambda: self.consumer.health.amqp_ok, 10, what="the consumer to connect")
+        return self
+
+    def stop(self):
+        self.consumer.stopping = True
+        self.thread.join(10)
+
+
 def make_config(mongo_url, amqp_url, **env):
     """A Config with fresh database names, built the way the processes build theirs: from variables."""
     suffix = uuid.uuid4().hex[:8]
     variables = {"MANYI_MONGO_URL": mongo_url, "MANYI_AMQP_URL": amqp_url,
                  "MANYI_SURVEY_DB": f"t_survey_{suffix}", "MANYI_SCORES_DB": f"t_scores_{suffix}",
-                 "MANYI_GATEWAY_DB": f"t_gateway_{suffix}",
+                 "MANYI_GATEWAY_DB": f"t_gateway_{suffix}", "MANYI_WEBHOOKS_DB": f"t_webhooks_{suffix}",
                  "MANYI_ADMIN_KEY": f"mk_test_admin_{suffix}", "MANYI_RATE_LIMIT": "0",
                  "MANYI_BATCH_LINGER_MS": "20", **env}
     return config_module.load(variables), variables
@@ -278,3 +301,36 @@ class Cutoff:
     def close(self):
         if self.up.is_set():
             self.cut()
+
+
+class DeliveryWorker:
+    """The webhook delivery worker (`python -m services.delivery`) as a real process; quick retries for tests."""
+
+    def __init__(self, variables, log_dir=None, **env):
+        self.health_port = free_port()
+        self.env = {**os.environ, **variables, "MANYI_WEBHOOK_ALLOW_PRIVATE": "1",
+                    "MANYI_WEBHOOK_BACKOFF_SECONDS": "0.2", "MANYI_WEBHOOK_MAX_BACKOFF_SECONDS": "1",
+                    "MANYI_DELIVERY_HEALTH_PORT": str(self.health_port), **env}
+        self.log_dir = log_dir or tempfile.mkdtemp(prefix="manyi-delivery-")
+        self.proc = None
+
+    url = property(lambda self: f"http://127.0.0.1:{self.health_port}")
+
+    def start(self, timeout=30):
+        with open(os.path.join(self.log_dir, "delivery.log"), "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "services.delivery"], cwd=ROOT, env=self.env,
+                                         stdout=log, stderr=log, start_new_session=True)
+        poll(lambda: _status(self.url + "/readyz") == 200, timeout, 0.1, "the delivery worker's /readyz")
+        return self
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+    def log(self):
+        return Path(self.log_dir, "delivery.log").read_text(errors="replace")

@@ -173,7 +173,9 @@ async function showPeriod(period) {
 }
 
 // --- drill-down -----------------------------------------------------------------------------------
+// A year's trend goes back over years, a quarter's over quarters.
 function quarterMinus(period, k) {
+  if (period.length === 4) return String(Number(period) - Math.min(k, 4));
   let y = Number(period.slice(0, 4)), q = Number(period.slice(5)) - k;
   while (q < 1) { q += 4; y -= 1; }
   return `${y}Q${q}`;
@@ -242,9 +244,16 @@ async function showSegments(code, by, tabs, container) {
 async function start() {
   const { periods } = await getJson("/api/v1/periods");
   const picker = document.getElementById("period");
-  picker.replaceChildren(...periods.slice().reverse().map((p) => el("option", { value: p }, `${p.slice(0, 4)}年第${p.slice(5)}季度`)));
+  // A year (the annual 三挂钩 assessment) is listed just below its quarters; the latest quarter is shown first.
+  const label = (p) => (p.length === 4 ? `${p}年（全年）` : `${p.slice(0, 4)}年第${p.slice(5)}季度`);
+  picker.replaceChildren(...periods.slice().reverse().map((p) => el("option", { value: p }, label(p))));
   picker.addEventListener("change", () => showPeriod(picker.value));
-  if (periods.length) await showPeriod(periods[periods.length - 1]);
+  const quarters = periods.filter((p) => p.length > 4);
+  if (periods.length) {
+    const first = quarters.length ? quarters[quarters.length - 1] : periods[periods.length - 1];
+    picker.value = first;
+    await showPeriod(first);
+  }
   else document.getElementById("panels").append(el("section", {}, el("p", {}, "还没有任何评价数据。")));
   window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
 }

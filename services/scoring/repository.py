@@ -1,57 +1,113 @@
 """The scoring worker's database `manyi_scores` (also read by the gateway)."""
-import uuid
+from pymongo import ASCENDING, IndexModel, InsertOne, ReplaceOne, UpdateOne
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, ReplaceOne, UpdateOne
-
-from services.scoring.handlers import demand_ids, plan_batch
+from services.scoring.planning import (
+    BatchWrites,
+    aggregate_id,
+    demand_ids,
+    nps_changes,
+    nps_id,
+    periods_of,
+    plan_batch,
+    updated_aggregate,
+    updated_nps_aggregate,
+    voice_changes,
+)
 from shared import mongo
-from shared.domain import utcnow
+from shared.domain import quarters_of
 
 RESCORE_SHARD = "rescore"
+DEPARTMENTS_VERSION = "*"  # the version key of the department list, which every period's figures show
+# A transaction's writes are bounded (not only its messages): ratings + voices per sub-batch. Larger
+# transactions were no faster and once never committed on the embedded server.
+MAX_RATINGS_PER_TRANSACTION = 2000
 
 
 class ScoresStore:
     def __init__(self, config):
         self.client = mongo.client(config.mongo_url)
         self.db = self.client[config.scores_db]
-        self.shard = config.worker_id           # this worker's counter shards in `cells`
+        self.shard = config.worker_id           # this worker's shard of each aggregate
         self.ratings = self.db.ratings          # every rating, as received: the ground truth
-        self.cells = self.db.cells              # Σw·p, Σw, level and channel counts per enterprise cell and shard
+        self.voices = self.db.voices            # per period, department, enterprise: its ratings as Σw·p, Σw parts
+        self.aggregates = self.db.aggregates    # per period, department and worker shard: n, Σq, Σq² per scope
+        self.versions = self.db.versions        # per period and shard: a counter bumped by every commit
         self.processed = self.db.processed      # message ids already applied (idempotency)
-        self.nps = self.db.nps
+        self.nps = self.db.nps                  # every NPS answer (ground truth)
+        self.nps_voices = self.db.nps_voices    # per period and enterprise: its latest NPS answer
+        self.nps_aggregates = self.db.nps_aggregates  # per period and shard: promoters, passives, detractors
         self.departments = self.db.departments
-        self.batches = self.db.batches          # one per committed batch: what changed when (cache keys)
         self.demands = self.db.demands          # newest state of each demand (by version), for demand figures
 
     def ensure_indexes(self):
-        self.cells.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)]),
-                                   IndexModel("key")])
-        self.ratings.create_indexes([IndexModel([("period", ASCENDING)])])
+        self.ratings.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
+        self.voices.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
+        self.aggregates.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
+        self.versions.create_indexes([IndexModel([("period", ASCENDING)])])
         self.nps.create_indexes([IndexModel([("period", ASCENDING)])])
-        self.batches.create_indexes([IndexModel([("periods", ASCENDING), ("at", DESCENDING)])])
+        self.nps_aggregates.create_indexes([IndexModel([("period", ASCENDING)])])
         self.demands.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
 
     def ping(self):
         mongo.ping(self.client)
 
     def apply_batch(self, batch):
-        """Apply validated messages in one journaled transaction; returns the writes made."""
+        """Apply validated messages in journaled transactions of bounded size; returns the writes made."""
+        total, part, ratings = BatchWrites(), [], 0
+        for message in batch:
+            part.append(message)
+            ratings += len(message.get("data", {}).get("ratings") or ())
+            if ratings >= MAX_RATINGS_PER_TRANSACTION:
+                self._add(total, self.apply_transaction(part))
+                part, ratings = [], 0
+        if part:
+            self._add(total, self.apply_transaction(part))
+        return total
+
+    @staticmethod
+    def _add(total, writes):
+        total.processed += writes.processed
+        total.ratings += writes.ratings
+        total.periods |= writes.periods
+
+    def apply_transaction(self, batch):
+        """One transaction: new ratings, the voices they change, and this worker's aggregate shards.
+
+        Competing workers: a voice is one document per (period, department, enterprise), not sharded, and
+        each transaction reads it in its snapshot and replaces it. Two workers changing one enterprise's
+        voice therefore write the same document: the second to commit gets a write conflict, and the
+        transaction is retried from a fresh snapshot (with_transaction), so it replaces the score the
+        first one wrote: never a lost update. Aggregates are sharded per worker and only ever written by
+        their own worker, so workers never conflict on them (the reader sums the shards).
+        """
         def work(session):
             ids = list({m["id"] for m in batch})
             done = {d["_id"] for d in mongo.find_in(self.processed, "_id", ids, {"_id": 1}, session=session)}
             versions = {d["_id"]: d["version"] for d in mongo.find_in(
                 self.demands, "_id", demand_ids(batch), {"version": 1}, session=session)}
-            writes = plan_batch(batch, done, self.shard, versions)
+            writes = plan_batch(batch, done, versions)
             if not writes:
                 return writes
+            stored = {v["_id"]: v for v in mongo.find_in(self.voices, "_id", list(writes.voices), session=session)}
+            new_voices, deltas = voice_changes(writes.voices, stored)
+            keys = sorted(set(deltas) | set(writes.tallies))
+            shards = {d["_id"]: d for d in mongo.find_in(
+                self.aggregates, "_id", [aggregate_id(p, d, self.shard) for p, d in keys], session=session)}
             self.processed.insert_many(writes.processed, ordered=False, session=session)
             if writes.ratings:
                 self.ratings.insert_many(writes.ratings, ordered=False, session=session)
-            if writes.cells:
-                self.cells.bulk_write([UpdateOne({"_id": key}, {"$inc": dict(c["inc"]), "$set": c["set"]}, upsert=True)
-                                       for key, c in writes.cells.items()], ordered=False, session=session)
+            if new_voices:  # a new voice is inserted (twice as fast as an upsert); a concurrent insert of the
+                # same one is a write conflict or a duplicate key, and either way the batch is retried
+                self.voices.bulk_write([ReplaceOne({"_id": v["_id"]}, v) if v["_id"] in stored else InsertOne(v)
+                                        for v in new_voices], ordered=False, session=session)
+            if keys:
+                aggregates = [updated_aggregate(shards.get(aggregate_id(p, d, self.shard)), p, d, self.shard,
+                                                deltas.get((p, d), {}), writes.tallies.get((p, d))) for p, d in keys]
+                self.aggregates.bulk_write([ReplaceOne({"_id": a["_id"]}, a, upsert=True) if a["_id"] in shards
+                                            else InsertOne(a) for a in aggregates], ordered=False, session=session)
             if writes.nps:
                 self.nps.insert_many(writes.nps, ordered=False, session=session)
+                self.apply_nps(writes.nps, session)
             if writes.departments:
                 self.departments.bulk_write([UpdateOne({"_id": code}, {"$set": {"name": name}}, upsert=True)
                                              for code, name in writes.departments.items()], session=session)
@@ -61,19 +117,64 @@ class ScoresStore:
                 self.demands.bulk_write([ReplaceOne({"_id": key}, {k: v for k, v in d.items() if k != "demand_id"},
                                                     upsert=True) for key, d in writes.demands.items()],
                                         ordered=False, session=session)
-            self.batches.insert_one({"_id": uuid.uuid4().hex, "periods": sorted(writes.periods),
-                                     "departments": bool(writes.departments), "at": utcnow()}, session=session)
+            self.bump_versions(writes.periods | ({DEPARTMENTS_VERSION} if writes.departments else set()),
+                               self.shard, session)
             return writes
         return mongo.run_transaction(self.client, work)
 
-    def replace_cells(self, cells, period=None):
-        """Swap the stored cells (every shard, of one period or all) for recomputed ones, in one transaction."""
+    def apply_nps(self, answers, session):
+        ids = {nps_id(p, a["enterprise"]) for a in answers for p in periods_of(a["period"])}
+        stored = {v["_id"]: v for v in mongo.find_in(self.nps_voices, "_id", list(ids), session=session)}
+        voices, deltas = nps_changes(answers, stored)
+        shards = {d["_id"]: d for d in mongo.find_in(
+            self.nps_aggregates, "_id", [f"{p}#{self.shard}" for p in deltas], session=session)}
+        if voices:
+            self.nps_voices.bulk_write([ReplaceOne({"_id": v["_id"]}, v, upsert=True) for v in voices],
+                                       ordered=False, session=session)
+        if deltas:
+            self.nps_aggregates.bulk_write([ReplaceOne({"_id": f"{p}#{self.shard}"}, updated_nps_aggregate(
+                shards.get(f"{p}#{self.shard}"), p, self.shard, d), upsert=True) for p, d in deltas.items()],
+                ordered=False, session=session)
+
+    def bump_versions(self, periods, shard, session):
+        """Freshness without clocks: each commit bumps its shard's counter of every period it changed, in
+        the same transaction, so a reader sees a new version exactly when it can see the new data."""
+        if periods:
+            self.versions.bulk_write([UpdateOne({"_id": f"{p}#{shard}"}, {"$inc": {"version": 1},
+                                                "$set": {"period": p, "shard": shard}}, upsert=True)
+                                      for p in sorted(periods)], ordered=False, session=session)
+
+    def replace_department(self, period, department, recompute):
+        """Switch one (period, department) over to voices and an aggregate recomputed from the ratings
+        (`recompute(ratings) → (voices, aggregate)`), read and written in one transaction.
+
+        The ratings are read in the transaction's snapshot. A worker that changes an existing voice or its
+        aggregate shard of this department meanwhile writes a document deleted here: one of the two gets a
+        write conflict and is retried. A worker adding a new enterprise writes a voice and a shard this
+        snapshot never saw, whose delta is relative to no voice: both stay right."""
         def work(session):
-            self.cells.delete_many({"period": period} if period else {}, session=session)
-            if cells:
-                self.cells.bulk_write([InsertOne({**c, "_id": f"{key}#{RESCORE_SHARD}", "key": key,
-                                                  "shard": RESCORE_SHARD}) for key, c in cells.items()],
-                                      session=session)
-            self.batches.insert_one({"_id": uuid.uuid4().hex, "periods": sorted({c["period"] for c in cells.values()}),
-                                     "departments": False, "at": utcnow()}, session=session)
+            voices, aggregate = recompute(self.ratings.find(
+                {"period": {"$in": quarters_of(period)}, "department": department}, session=session))
+            self.voices.delete_many({"period": period, "department": department}, session=session)
+            if voices:
+                self.voices.bulk_write([InsertOne(v) for v in voices], ordered=False, session=session)
+            self.aggregates.delete_many({"period": period, "department": department}, session=session)
+            if aggregate:
+                self.aggregates.insert_one(aggregate, session=session)
+            self.bump_versions({period}, RESCORE_SHARD, session)
+        mongo.run_transaction(self.client, work)
+
+    def replace_nps(self, period, recompute):
+        """Switch a period's NPS voices and aggregate over to a recomputation, in one transaction."""
+        def work(session):
+            counts, latest = recompute(session)
+            self.nps_voices.delete_many({"period": period}, session=session)
+            if latest:
+                self.nps_voices.insert_many([
+                    {"_id": nps_id(period, e), "period": period, "enterprise": e, "score": a["score"],
+                     "occurred_at": a["occurred_at"], "answer": a["_id"]} for e, a in latest.items()], session=session)
+            self.nps_aggregates.delete_many({"period": period}, session=session)
+            self.nps_aggregates.insert_one({"_id": f"{period}#{RESCORE_SHARD}", "period": period,
+                                            "shard": RESCORE_SHARD, **counts}, session=session)
+            self.bump_versions({period}, RESCORE_SHARD, session)
         mongo.run_transaction(self.client, work)

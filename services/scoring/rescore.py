@@ -1,47 +1,143 @@
-"""`manyi rescore` and `manyi check`: the invariant that stored aggregates equal a recomputation."""
+"""`manyi rescore` and `manyi check`: the invariant that stored aggregates equal a recomputation.
+
+Both stream one (period, department) at a time, so memory is bounded by the largest department, and
+rescore switches each one over in its own transaction, never one giant transaction.
+"""
 import math
 
-from services.scoring.repository import ScoresStore
-from shared.scoring import cells_from_ratings, merge_shards
+from services.scoring.planning import BatchWrites, add_to_voice, nps_category, updated_aggregate, voice_changes
+from services.scoring.repository import RESCORE_SHARD, ScoresStore
+from shared import scoring
+from shared.domain import SEGMENT_ATTRIBUTES, is_year, period_key, quarters_of, year_of
 
 TOLERANCE = 1e-9
 
 
-def recompute(store, period=None):
-    return cells_from_ratings(store.ratings.find({"period": period} if period else {}))
+def recomputed(period, department):
+    """`recompute(ratings) → (voices, aggregate)` for one (period, department), from scratch."""
+    def recompute(ratings):
+        writes = BatchWrites()
+        for rating in ratings:
+            add_to_voice(writes, rating, (period,))
+        voices, deltas = voice_changes(writes.voices, {})
+        tally = writes.tallies.get((period, department))
+        if not voices:
+            return [], None
+        return voices, updated_aggregate(None, period, department, RESCORE_SHARD, deltas.get((period, department), {}),
+                                         tally)
+    return recompute
 
 
-def differences(stored, fresh):
-    """Human-readable differences between stored and recomputed cells (empty when they agree)."""
+def periods_stored(store, period=None):
+    """Every period with ratings (quarters and their years), oldest first, or just `period`."""
+    if period:
+        return [period]
+    quarters = set(store.ratings.distinct("period")) | {
+        v["period"] for v in store.versions.find({}, {"period": 1}) if v["period"] != "*"}
+    return sorted(quarters | {year_of(q) for q in quarters}, key=period_key)
+
+
+def departments_of(store, period):
+    where = {"period": {"$in": quarters_of(period)}}
+    return sorted(set(store.ratings.distinct("department", where)) |
+                  set(store.aggregates.distinct("department", {"period": period})))
+
+
+def oracle(ratings, period):
+    """Figures per scope recomputed the plain way (DESIGN §5 word for word, floats, no aggregates)."""
+    cells = list(scoring.cells_from_ratings({**r, "period": period} for r in ratings).values())
+    if not cells:
+        return {}
+    figures = {scoring.ALL: {**scoring.index_figures(cells, 0), "channels": scoring.channel_counts(cells)}}
+    for entry in scoring.indicator_indices(cells, 0):
+        figures[("indicator", entry["indicator"])] = entry
+    for attribute in SEGMENT_ATTRIBUTES:
+        for entry in scoring.segment_indices(cells, attribute, 0):
+            figures[("segment", attribute, entry["value"])] = entry
+    return figures
+
+
+def close(a, b):
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, list):
+        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
+    return math.isclose(a, b, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
+
+
+def differences(period, department, stored, fresh):
+    """Human-readable differences between stored aggregates and recomputed figures (empty when equal)."""
     out = []
-    for key in sorted(set(stored) | set(fresh)):
-        a, b = stored.get(key), fresh.get(key)
+    for scope in sorted(set(stored) | set(fresh)):
+        name = f"{period}|{department}|{':'.join(scope)}"
+        a, b = stored.get(scope), fresh.get(scope)
+        if a is not None and a["n"] == 0 and not any((a.get("levels") or {}).values()) and b is None:
+            continue  # every enterprise moved out of this scope: an empty aggregate is right
         if a is None or b is None:
-            out.append(f"{key}: {'missing' if a is None else 'not backed by any rating'}")
+            out.append(f"{name}: {'missing' if a is None else 'not backed by any rating'}")
             continue
-        for f in ("swp", "sw"):
-            if not math.isclose(a[f], b[f], rel_tol=TOLERANCE, abs_tol=TOLERANCE):
-                out.append(f"{key}: {f} stored {a[f]!r}, recomputed {b[f]!r}")
-        for f in ("levels", "channels"):
-            got = {k: v for k, v in (a.get(f) or {}).items() if v}
-            if got != b[f]:
-                out.append(f"{key}: {f} stored {got}, recomputed {b[f]}")
+        got = scoring.stats_figures(a, 0)
+        for f in ("n", "index", "sd", "ci95"):
+            if not close(got[f], b[f]) if f != "n" else got[f] != b[f]:
+                out.append(f"{name}: {f} stored {got[f]!r}, recomputed {b[f]!r}")
+        if scope == scoring.ALL:
+            if got["levels"] != b["levels"]:
+                out.append(f"{name}: levels stored {got['levels']}, recomputed {b['levels']}")
+            channels = {k: v for k, v in a["channels"].items() if v}
+            if channels != {k: v for k, v in b["channels"].items() if v}:
+                out.append(f"{name}: channels stored {channels}, recomputed {b['channels']}")
     return out
 
 
+def nps_oracle(answers):
+    """Promoters, passives, detractors over each enterprise's latest answer (the plain way)."""
+    latest = {}
+    for doc in answers:
+        seen = latest.get(doc["enterprise"])
+        if seen is None or (doc["occurred_at"], doc["_id"]) > (seen["occurred_at"], seen["_id"]):
+            latest[doc["enterprise"]] = doc
+    counts = {"promoters": 0, "passives": 0, "detractors": 0}
+    for doc in latest.values():
+        counts[nps_category(doc["score"])] += 1
+    return counts, latest
+
+
+def nps_answers(store, period, session=None):
+    return store.nps.find({"period": {"$in": quarters_of(period)}}, session=session)
+
+
 def check(config, period=None, out=print):
+    """Compare every stored aggregate (all scopes, every period and department) with a recomputation."""
     store = ScoresStore(config)
-    stored = merge_shards(store.cells.find({"period": period} if period else {}))
-    diffs = differences(stored, recompute(store, period))
+    diffs, aggregates = [], 0
+    for p in periods_stored(store, period):
+        for department in departments_of(store, p):
+            ratings = list(store.ratings.find({"period": {"$in": quarters_of(p)}, "department": department},
+                                              {"_id": 0, "message_id": 0, "occurred_at": 0, "question": 0}))
+            stored = scoring.merge_aggregates(store.aggregates.find({"period": p, "department": department}))
+            fresh = oracle(ratings, p)
+            aggregates += len(stored.get(department, {}))
+            diffs += differences(p, department, stored.get(department, {}), fresh)
+        stored_nps, (fresh_nps, _) = scoring.merge_nps(store.nps_aggregates.find({"period": p})), \
+            nps_oracle(nps_answers(store, p))
+        if stored_nps != fresh_nps:
+            diffs.append(f"{p}|nps: stored {stored_nps}, recomputed {fresh_nps}")
     for line in diffs[:50]:
         out(f"✗ {line}")
-    out(f"manyi check: {len(stored)} cells, {len(diffs)} differences")
+    out(f"manyi check: {aggregates} aggregates, {len(diffs)} differences")
     return 1 if diffs else 0
 
 
 def rescore(config, period=None, out=print):
+    """Rebuild voices and aggregates from the stored ratings, one (period, department) per transaction."""
     store = ScoresStore(config)
-    fresh = recompute(store, period)
-    store.replace_cells(fresh, period)
-    out(f"manyi rescore: {len(fresh)} cells recomputed from the stored ratings")
+    done = 0
+    for p in periods_stored(store, period):
+        for department in departments_of(store, p):
+            store.replace_department(p, department, recomputed(p, department))
+            done += 1
+        store.replace_nps(p, lambda session, p=p: nps_oracle(nps_answers(store, p, session)))
+        if is_year(p) or period:
+            out(f"manyi rescore: {p} done")
+    out(f"manyi rescore: {done} department aggregates recomputed from the stored ratings")
     return 0

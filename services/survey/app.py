@@ -1,41 +1,23 @@
 """App factory of the survey service: wires the store, keys, outbox and blueprints."""
 import importlib
 import logging
-from dataclasses import dataclass
 
 from flask import Flask, request
-from pymongo.errors import PyMongoError
 
-from services.survey.keys.store import ensure_admin_key
-from services.survey.outbox import Outbox
-from services.survey.store import SurveyStore
+from services.survey.bootstrap import bootstrap
+from services.survey.console.sessions import COOKIE as CONSOLE_COOKIE
+from services.survey.console.sessions import ConsoleSessions
+from services.survey.demands import ledger
 from shared import config as config_module
-from shared.keys import KeyRing
-from shared.web import RateLimiter, behind_proxies, create_api, error_response, health_routes
+from shared.errors import Unavailable
+from shared.web import behind_proxies, create_api, error_response, health_routes
 
 log = logging.getLogger(__name__)
 PUBLIC_PREFIXES = ("/api/v1/responses", "/s/")
 # One package per feature; each api module holds its blueprint.
 BLUEPRINT_MODULES = ("keys.api", "departments.api", "enterprises.api", "surveys.api", "surveys.xlsform_api",
-                     "invitations.api", "answers.api", "visits.api", "demands.api", "responses.api")
-
-
-@dataclass
-class SurveyServices:
-    config: config_module.Config
-    store: SurveyStore
-    keyring: KeyRing
-    outbox: Outbox
-    limiter: RateLimiter
-    indexes_ready: bool = False
-
-    def ensure_indexes(self):
-        # Unique indexes (key digests, survey versions, …) back rules that are never read-then-write:
-        # no request is served before they exist.
-        if not self.indexes_ready:
-            self.store.ensure_indexes()
-            ensure_admin_key(self.store, self.config)
-            self.indexes_ready = True
+                     "invitations.api", "answers.api", "visits.api", "demands.api", "webhooks.api", "responses.api")
+PAGE_MODULES = ("answers.page", "visits.page", "console")  # console: the 营商办 and departments' pages
 
 
 def create_app(config=None, background=True):
@@ -46,36 +28,36 @@ def create_app(config=None, background=True):
                      "Keys, departments, enterprises, surveys, invitations and answers (DESIGN §3–4).")
     # Keep the order errors are built in (an import's rows 2, 3, … 13, not "row 13" before "row 2").
     app.json.sort_keys = False
-    store = SurveyStore(config)
-    services = SurveyServices(config, store, KeyRing(store.keys, config.admin_key), Outbox(store, config),
-                              RateLimiter(config.rate_limit))
+    services = bootstrap(config)
     app.extensions["manyi"] = services
+    console_sessions = app.extensions["manyi.console"] = ConsoleSessions(services.store["console_sessions"],
+                                                                           services.keyring)
+    # A signed-in console session also reads the GET endpoints (the downloads it links to); writes need a key.
+    services.keyring.session_record = lambda: console_sessions.lookup(request.cookies.get(CONSOLE_COOKIE))[1]
 
     @app.before_request
     def before():
         if request.path.startswith(PUBLIC_PREFIXES) and not services.limiter.allow(request.remote_addr or "-"):
             return error_response(429, "too many requests from this address; try again in a minute")
-        if request.path.startswith(("/api/", "/s/")):
+        if request.path.startswith(("/api/", "/s/", "/console")):
             try:
                 services.ensure_indexes()
-            except PyMongoError as exc:
-                log.warning("database unavailable: %r", exc)
-                return error_response(503, "database unavailable; try again shortly")
+            except Unavailable as exc:
+                log.warning("database unavailable: %r", exc.__cause__)
+                return error_response(exc.code, exc.message)
         return None
 
-    from services.survey.answers import page as respondent
-    from services.survey.demands import ledger
-    from services.survey.visits import page as visit_page
     for module in BLUEPRINT_MODULES:
         api.register_blueprint(importlib.import_module(f"services.survey.{module}").blp)
-    for page in (respondent.page, visit_page.page):  # the pages phones open (not in the OpenAPI document)
-        app.register_blueprint(page)
-    services.outbox.add_duty(config.overdue_sweep_seconds, lambda: ledger.sweep_overdue(services))
+    for module in PAGE_MODULES:  # the pages phones open (not in the OpenAPI document)
+        app.register_blueprint(importlib.import_module(f"services.survey.{module}").page)
+    services.scheduler.every(config.overdue_sweep_seconds, lambda: ledger.sweep_overdue(services))
 
-    health_routes(app, {"mongodb": store.ping,
+    health_routes(app, {"mongodb": services.store.ping,
                         "rabbitmq": lambda: services.outbox.publisher().ping() or _raise("broker unreachable")})
     if background:
         services.outbox.start()
+        services.scheduler.start()
     return app
 
 

@@ -1,8 +1,9 @@
 """Accepted means durable: store the record with its message (journaled), then publish it.
 
-Every record that carries an event (a response, an outbox entry) holds `message`, `routing_key`,
-`published` and `created_at`. Once the record is stored the request is done: it hands the message to
-this process's dispatcher thread, which publishes with confirms while the request answers (the
+Every record that carries an event (a response, a visit, a new demand, an entry of the generic outbox)
+holds `message`, `routing_key`, `published` and `created_at` (`event_record` builds them all). A unit of
+work (unit_of_work.py) stores such records; once they are stored the request is done: the unit of work
+hands their messages to this process's dispatcher thread, which publishes with confirms while the request answers (the
 broker's round trip was a quarter of an answer's time). Whatever was not confirmed (broker down,
 backlog full, process killed) is published later by the relay, which runs in one process at a time
 under a lease. Marking records published is batched (one update_many per collection and
@@ -17,14 +18,13 @@ import time
 import uuid
 from datetime import timedelta
 
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from shared import amqp, messages, mongo
 from shared.domain import utcnow
 
 log = logging.getLogger(__name__)
 
-RECORD_COLLECTIONS = ("responses", "outbox", "visits", "demands")
 RELAY_GRACE = timedelta(seconds=10)  # leave fresh records to the request that is publishing them
 RELAY_BATCH = 500
 BREAKER_SECONDS = 5  # after a failed publish, requests stop trying for this long (the relay catches up)
@@ -33,9 +33,19 @@ DISPATCH_BACKLOG = 10_000  # messages waiting for the dispatcher; past that, the
 TICK_SECONDS = 0.5
 
 
+def event_record(routing_key, message, record=None, at=None):
+    """A record that carries an event: `record` (by default an entry of the generic outbox, its id the
+    message's) with the message, its routing key, `published` false and `created_at` (the relay's order)."""
+    record = record if record is not None else {"_id": message["id"]}
+    return {**record, "routing_key": routing_key, "message": message, "published": False,
+            "created_at": record.get("created_at") or at or utcnow()}
+
+
 class Outbox:
-    def __init__(self, store, config):
+    def __init__(self, store, config, collections):
+        """`collections`: the collections whose records carry events (the stores say which)."""
         self.store, self.config = store, config
+        self.collections = tuple(collections)
         self.holder = f"{config.worker_id}-{uuid.uuid4().hex[:6]}"
         self._local = threading.local()
         self._publishers = []  # every thread's publisher, to close them on stop
@@ -45,7 +55,6 @@ class Outbox:
         self._stop = threading.Event()
         self._thread = None
         self.grace = RELAY_GRACE
-        self.duties = []  # [seconds, callable, next run]: periodic jobs run in this thread under the relay's lease
 
     # --- publishing from a request --------------------------------------------------------------
     def publisher(self):
@@ -102,11 +111,20 @@ class Outbox:
             self._publish(fresh)
         return len(taken)
 
-    def add(self, routing_key, message):
-        """Store an event in the generic outbox (journaled) and publish it."""
-        self.store.outbox.insert_one({"_id": message["id"], "routing_key": routing_key, "message": message,
-                                      "published": False, "created_at": utcnow()})
-        return self.publish_now("outbox", message["id"], routing_key, message)
+    def store_once(self, records):
+        """Store generic outbox records whose ids make them once-only, skipping those stored before; publish
+        and return the new ones."""
+        try:
+            self.store.outbox.insert_many(records, ordered=False)
+            fresh = records
+        except BulkWriteError as exc:
+            duplicates = {records[e["index"]]["_id"] for e in exc.details["writeErrors"] if e["code"] == 11000}
+            if len(duplicates) != len(exc.details["writeErrors"]):
+                raise
+            fresh = [r for r in records if r["_id"] not in duplicates]
+        for record in fresh:
+            self.publish_now("outbox", record["_id"], record["routing_key"], record["message"])
+        return fresh
 
     # --- background: marks and relay -------------------------------------------------------------
     def flush_marks(self):
@@ -122,15 +140,7 @@ class Outbox:
             log.warning("could not mark %d records published (the relay will republish): %r", len(marks), exc)
 
     def holds_lease(self):
-        now = utcnow()
-        try:
-            self.store.leases.find_one_and_update(
-                {"_id": "outbox-relay", "$or": [{"holder": self.holder}, {"until": {"$lt": now}}]},
-                {"$set": {"holder": self.holder, "until": now + timedelta(seconds=LEASE_SECONDS)}},
-                upsert=True)
-            return True
-        except DuplicateKeyError:
-            return False
+        return holds_lease(self.store.leases, "outbox-relay", self.holder)
 
     def relay_once(self):
         """Publish stored records that were not confirmed; returns how many were published."""
@@ -138,7 +148,7 @@ class Outbox:
             return 0
         publisher = self.publisher()
         published = 0
-        for collection in RECORD_COLLECTIONS:
+        for collection in self.collections:
             pending = list(self.store.db[collection].find(
                 {"published": False, "created_at": {"$lt": utcnow() - self.grace}},
                 {"message": 1, "routing_key": 1}).sort("created_at", 1).limit(RELAY_BATCH))
@@ -151,17 +161,6 @@ class Outbox:
             published += len(pending)
             log.info("relay: published %d pending %s", len(pending), collection)
         return published
-
-    def add_duty(self, seconds, duty):
-        self.duties.append([seconds, duty, time.monotonic() + seconds])
-
-    def run_duties(self):
-        due = [d for d in self.duties if d[2] <= time.monotonic()]
-        if not due or not self.holds_lease():
-            return
-        for duty in due:
-            duty[2] = time.monotonic() + duty[0]
-            duty[1]()
 
     def start(self):
         if self._thread is None:
@@ -190,6 +189,17 @@ class Outbox:
             if ticks % 4 == 0:
                 try:
                     self.relay_once()
-                    self.run_duties()
                 except (PyMongoError, OSError) as exc:
                     log.warning("relay: %r", exc)
+
+
+def holds_lease(leases, name, holder):
+    """Take or renew the lease `name` for `holder` (one process at a time runs what it guards)."""
+    now = utcnow()
+    try:
+        leases.find_one_and_update({"_id": name, "$or": [{"holder": holder}, {"until": {"$lt": now}}]},
+                                   {"$set": {"holder": holder, "until": now + timedelta(seconds=LEASE_SECONDS)}},
+                                   upsert=True)
+        return True
+    except DuplicateKeyError:
+        return False

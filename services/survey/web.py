@@ -3,6 +3,8 @@ JSON endpoints allow, for the admin endpoints that need them."""
 import functools
 
 from flask import current_app, request
+from flask_smorest.fields import Upload
+from marshmallow import Schema
 
 UPLOAD_LIMIT = 20 * 1024 * 1024  # enterprise lists and XLSForm workbooks
 LIST_LIMIT = 1024 * 1024  # a county-wide list of 统一社会信用代码 (20,000 codes ≈ 440 KB of JSON)
@@ -25,3 +27,8 @@ def body_limit(limit):
 
 
 accepts_upload = body_limit(UPLOAD_LIMIT)
+
+
+class UploadSchema(Schema):
+    file = Upload(required=True, metadata={"description": "the workbook (.xlsx) or table (.csv)"})
+

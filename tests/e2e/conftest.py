@@ -1,4 +1,6 @@
-"""Browser fixtures: Debian's headless Chromium driven by Playwright (no browser download, DESIGN §8)."""
+"""End-to-end fixtures: the three real processes, and Debian's headless Chromium driven by Playwright (no
+browser download, DESIGN §8)."""
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -47,12 +49,22 @@ def screenshot(page, name):
     return path
 
 
+@contextlib.contextmanager
+def running_system(mongo_server, **variables):
+    """The three real processes on a vhost and databases of their own, configured by `variables` besides the
+    test defaults: (config, processes, survey api, gateway api)."""
+    vhost = RabbitVhost().create()
+    config, variables = make_config(mongo_server.url, vhost.url, **variables)
+    procs = Processes(variables).start()
+    try:
+        yield config, procs, HttpApi(procs.survey_url), HttpApi(procs.gateway_url)
+    finally:
+        procs.stop_all()
+        vhost.delete()
+
+
 @pytest.fixture(scope="module")
 def system(mongo_server):
     """The three real processes (one set per test module): (config, processes, survey api, gateway api)."""
-    vhost = RabbitVhost().create()
-    config, variables = make_config(mongo_server.url, vhost.url)
-    procs = Processes(variables).start()
-    yield config, procs, HttpApi(procs.survey_url), HttpApi(procs.gateway_url)
-    procs.stop_all()
-    vhost.delete()
+    with running_system(mongo_server) as running:
+        yield running

@@ -14,10 +14,10 @@ from openpyxl import load_workbook
 
 from services.survey.demands.rules import bad_rating_deadline
 from shared.domain import period_of, utcnow
-from tests.api import HttpApi, ok
-from tests.e2e.conftest import screenshot
+from tests.api import ok
+from tests.e2e.conftest import running_system, screenshot
 from tests.factories import enterprise
-from tests.harness import Processes, RabbitVhost, make_config, poll
+from tests.harness import poll
 
 pytestmark = pytest.mark.e2e
 MIN_N = 2
@@ -30,23 +30,20 @@ DEPARTMENTS = {"market": "县市场监督管理局", "tax": "县税务局", "lan
 @pytest.fixture(scope="module")
 def county(mongo_server):
     """The three real processes (callback index shown from 2 callbacks), departments, keys, enterprises."""
-    vhost = RabbitVhost().create()
-    config, variables = make_config(mongo_server.url, vhost.url, MANYI_MIN_N=str(MIN_N), MANYI_OVERDUE_SWEEP_SECONDS="1")
-    procs = Processes(variables).start()
-    survey, gateway, admin = HttpApi(procs.survey_url), HttpApi(procs.gateway_url), config.admin_key
-    for code, name in DEPARTMENTS.items():
-        ok(survey("POST", "/api/v1/departments", admin, {"code": code, "name": name}), 201)
-    ents = [enterprise(name=name) for name in ("豫丰食品有限公司", "中原精密机械有限公司")]
-    for ent in ents:
-        ok(survey("POST", "/api/v1/enterprises", admin, ent), 201)
-    keys = {"admin": admin}
-    for name, role, department in (("cadre", "cadre", None), ("market", "department", "market"),
-                                   ("tax", "department", "tax"), ("portal", "portal", None)):
-        body = {"role": role, "name": name, **({"department": department} if department else {})}
-        keys[name] = ok(survey("POST", "/api/v1/keys", admin, body), 201)["key"]
-    yield {"procs": procs, "survey": survey, "gateway": gateway, "keys": keys, "enterprises": ents}
-    procs.stop_all()
-    vhost.delete()
+    with running_system(mongo_server, MANYI_MIN_N=str(MIN_N), MANYI_OVERDUE_SWEEP_SECONDS="1") as system:
+        config, procs, survey, gateway = system
+        admin = config.admin_key
+        for code, name in DEPARTMENTS.items():
+            ok(survey("POST", "/api/v1/departments", admin, {"code": code, "name": name}), 201)
+        ents = [enterprise(name=name) for name in ("豫丰食品有限公司", "中原精密机械有限公司")]
+        for ent in ents:
+            ok(survey("POST", "/api/v1/enterprises", admin, ent), 201)
+        keys = {"admin": admin}
+        for name, role, department in (("cadre", "cadre", None), ("market", "department", "market"),
+                                       ("tax", "department", "tax"), ("portal", "portal", None)):
+            body = {"role": role, "name": name, **({"department": department} if department else {})}
+            keys[name] = ok(survey("POST", "/api/v1/keys", admin, body), 201)["key"]
+        yield {"procs": procs, "survey": survey, "gateway": gateway, "keys": keys, "enterprises": ents}
 
 
 # --- an independent recomputation of the demand figures (DESIGN §6) ------------------------------------

@@ -12,7 +12,6 @@ import zxingcpp
 from openpyxl import load_workbook
 from PIL import Image
 
-from services.survey import create_app
 from tests.api import FlaskApi, ok
 from tests.factories import enterprise, uscc, xlsx
 from tests.harness import ROOT
@@ -21,10 +20,8 @@ ZH_HEADER = ["统一社会信用代码", "企业名称", "企业规模", "所有
 
 
 @pytest.fixture
-def app(config):
-    app = create_app(config, background=False)
-    yield app
-    app.extensions["manyi"].outbox.stop()  # closes the broker connection an accepted answer opened
+def app(survey_app):
+    return survey_app
 
 
 @pytest.fixture

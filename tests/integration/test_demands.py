@@ -1,16 +1,11 @@
 """Visits and the demand ledger through the real RabbitMQ and MongoDB: survey app → worker → gateway."""
 import io
-import threading
 from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
 
 from gateway.app import create_app as create_gateway
-from services.scoring.consumer import Consumer
-from services.scoring.health import Health
-from services.scoring.repository import ScoresStore
-from services.survey import create_app
 from services.survey.demands import ledger
 from shared import amqp, messages
 from shared.domain import period_of, utcnow
@@ -22,28 +17,20 @@ DEPARTMENTS = ("market", "tax")
 
 
 @pytest.fixture
-def county(config):
+def county(config, survey_app, worker):
     """The survey app (Flask client), a worker thread, the gateway (Flask client), departments, one enterprise."""
-    app = create_app(config, background=False)
+    app = survey_app
     survey, admin = FlaskApi(app), config.admin_key
     for code in DEPARTMENTS:
         ok(survey("POST", "/api/v1/departments", admin, {"code": code, "name": f"县{code}局"}), 201)
     ent = enterprise()
     ok(survey("POST", "/api/v1/enterprises", admin, ent), 201)
-    store = ScoresStore(config)
-    store.ensure_indexes()
-    consumer = Consumer(config, store, Health())
-    thread = threading.Thread(target=consumer.run, daemon=True)
-    thread.start()
     keys = {role: ok(survey("POST", "/api/v1/keys", admin, {"role": role, "name": role, **extra}), 201)["key"]
             for role, extra in (("cadre", {}), ("department", {"department": "market"}), ("portal", {}))}
     keys["tax"] = ok(survey("POST", "/api/v1/keys", admin, {"role": "department", "name": "税务",
                                                              "department": "tax"}), 201)["key"]
-    yield {"app": app, "survey": survey, "gateway": FlaskApi(create_gateway(config)), "admin": admin, "keys": keys,
-           "enterprise": ent, "scores": store}
-    consumer.stopping = True
-    thread.join(10)
-    app.extensions["manyi"].outbox.stop()
+    return {"app": app, "survey": survey, "gateway": FlaskApi(create_gateway(config)), "admin": admin, "keys": keys,
+            "enterprise": ent, "scores": worker}
 
 
 def visit(c, ratings, demands, visited_at=None):

@@ -4,10 +4,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from services.survey import create_app
 from shared import amqp, messages
 from tests.api import FlaskApi, ok, setup_survey
-from tests.harness import Cutoff, make_config, poll
+from tests.harness import Cutoff, poll
 
 QUESTIONS = [{"id": "q1", "type": "rating5", "text": "满意吗", "department": "market", "required": True}]
 
@@ -38,10 +37,10 @@ def queued_ids(amqp_url, types=(messages.RESPONSE_SUBMITTED, messages.DEMAND_UPD
     return ids
 
 
-def test_answers_accepted_while_the_broker_is_down_are_published_when_it_returns(mongo_server, rabbit, broker_cutoff):
+def test_answers_accepted_while_the_broker_is_down_are_published_when_it_returns(make_survey_app, config, rabbit,
+                                                                                 broker_cutoff):
     proxy, proxied_url = broker_cutoff
-    config, _ = make_config(mongo_server.url, proxied_url)
-    app = create_app(config)
+    app = make_survey_app(background=True, amqp_url=proxied_url)
     outbox = app.extensions["manyi"].outbox
     outbox.grace = timedelta(seconds=0.2)
     api, admin = FlaskApi(app), config.admin_key
@@ -59,12 +58,10 @@ def test_answers_accepted_while_the_broker_is_down_are_published_when_it_returns
     poll(lambda: store.responses.count_documents({"published": False}) == 0, 30, 0.2, "the relay to catch up")
     assert sorted(queued_ids(rabbit.url)) == sorted(a["response_id"] for a in accepted)
     poll(lambda: app.test_client().get("/readyz").status_code == 200, 10, what="ready again")
-    outbox.stop()
 
 
-def test_an_answer_is_published_at_once_when_the_broker_is_up(mongo_server, rabbit):
-    config, _ = make_config(mongo_server.url, rabbit.url)
-    app = create_app(config, background=False)
+def test_an_answer_is_published_at_once_when_the_broker_is_up(survey_app, config, rabbit):
+    app = survey_app
     api = FlaskApi(app)
     _, tokens, ents = setup_survey(api, config.admin_key, QUESTIONS, enterprises=None)
     queued_ids(rabbit.url)
@@ -73,12 +70,11 @@ def test_an_answer_is_published_at_once_when_the_broker_is_up(mongo_server, rabb
     (demand,) = app.extensions["manyi"].store.demands.find({"source.id": reply["response_id"]}, {"_id": 1})
     assert queued_ids(rabbit.url) == [reply["response_id"], f"{demand['_id']}:2"]
     assert urlparse(config.amqp_url).path  # the test's own vhost, never the default one
-    app.extensions["manyi"].outbox.stop()
 
 
-def test_with_the_background_thread_the_dispatcher_publishes_and_marks_what_requests_stored(mongo_server, rabbit):
-    config, _ = make_config(mongo_server.url, rabbit.url)
-    app = create_app(config)
+def test_with_the_background_thread_the_dispatcher_publishes_and_marks_what_requests_stored(make_survey_app, config,
+                                                                                             rabbit):
+    app = make_survey_app(background=True)
     api = FlaskApi(app)
     _, tokens, ents = setup_survey(api, config.admin_key, QUESTIONS)
     queued_ids(rabbit.url)
@@ -87,4 +83,3 @@ def test_with_the_background_thread_the_dispatcher_publishes_and_marks_what_requ
     store = app.extensions["manyi"].store
     poll(lambda: store.responses.count_documents({"published": False}) == 0, 10, 0.05, "the dispatcher's marks")
     assert sorted(queued_ids(rabbit.url)) == sorted(ids)  # each once: the relay found nothing left to do
-    app.extensions["manyi"].outbox.stop()

@@ -9,26 +9,9 @@ from services.scoring.health import Health
 from services.scoring.repository import ScoresStore
 from services.scoring.rescore import check
 from shared import amqp, messages
+from shared.scoring import merge_aggregates, quantized
 from tests.factories import department_event, enterprise, rating, ratings_event
-from tests.harness import poll
-
-
-def start_worker(config):
-    store = ScoresStore(config)
-    store.ensure_indexes()
-    consumer = Consumer(config, store, Health())
-    thread = threading.Thread(target=consumer.run, daemon=True)
-    thread.start()
-    poll(lambda: consumer.health.amqp_ok, 10, what="the consumer to connect")
-    return store, consumer, thread
-
-
-@pytest.fixture
-def worker(config):
-    store, consumer, thread = start_worker(config)
-    yield store
-    consumer.stopping = True
-    thread.join(10)
+from tests.harness import Worker, poll
 
 
 @pytest.fixture
@@ -41,14 +24,26 @@ def publish(config):
     publisher.close()
 
 
-def test_published_ratings_are_stored_as_cells(worker, publish):
+def part(voice, indicator):
+    return next(p for p in voice["parts"] if p["indicator"] == indicator)
+
+
+def department_stats(store, period, department):
+    return merge_aggregates(store.aggregates.find({"period": period, "department": department}))[department]
+
+
+def test_published_ratings_are_stored_as_voices_and_aggregates(worker, publish):
     a, b = enterprise(), enterprise()
     publish(ratings_event(a, [rating("market", 5, "licensing"), rating("market", 3, "inspection", weight=2.0)]),
             ratings_event(b, [rating("market", 1, "licensing")]),
             department_event("market", "县市场监督管理局"))
     poll(lambda: worker.processed.count_documents({}) == 3, what="three messages processed")
-    cell = worker.cells.find_one({"key": f"2026Q4|market|inspection|{a['code']}"})
-    assert (cell["swp"], cell["sw"], cell["levels"], cell["channels"]) == (100.0, 2.0, {"3": 1}, {"survey": 1})
+    inspection = part(worker.voices.find_one({"_id": f"2026Q4|market|{a['code']}"}), "inspection")
+    assert (inspection["swp"], inspection["sw"], inspection["levels"]) == (100.0, 2.0, {"3": 1})
+    stats = department_stats(worker, "2026Q4", "market")
+    assert stats[("all",)]["n"] == 2 and stats[("all",)]["channels"] == {"survey": 3}
+    assert stats[("all",)]["levels"] == {"5": 1, "3": 1, "1": 1}
+    assert department_stats(worker, "2026", "market")[("all",)]["n"] == 2  # the year counts them too
     assert worker.ratings.count_documents({}) == 3
     assert worker.departments.find_one({"_id": "market"})["name"] == "县市场监督管理局"
 
@@ -58,13 +53,13 @@ def test_a_redelivered_message_changes_nothing(worker, publish, config, capsys):
     event = ratings_event(ent, [rating("tax", 4)])
     publish(event)
     poll(lambda: worker.processed.count_documents({}) == 1, what="the first delivery")
-    before = list(worker.cells.find({}))
+    before = list(worker.voices.find({}))
     publish(event, event)  # the same id twice more: as after a crash between commit and ack
     marker = ratings_event(enterprise(), [rating("tax", 2)])
     publish(marker)  # processed after the duplicates, so once it is stored they have been seen
     poll(lambda: worker.processed.count_documents({"_id": marker["id"]}) == 1, what="the marker")
-    cell = worker.cells.find_one({"key": f"2026Q4|tax|general|{ent['code']}"})
-    assert cell == next(c for c in before if c["_id"] == cell["_id"])
+    voice = worker.voices.find_one({"_id": f"2026Q4|tax|{ent['code']}"})
+    assert voice == next(v for v in before if v["_id"] == voice["_id"])
     assert worker.ratings.count_documents({"message_id": event["id"]}) == 1
     assert check(config) == 0
 
@@ -93,14 +88,14 @@ def test_a_malformed_message_is_dead_lettered_with_its_reason_and_the_worker_goe
     assert worker.processed.count_documents({}) == 1
 
 
-def test_the_stored_cells_equal_a_recomputation_from_the_ratings(worker, publish, config, capsys):
+def test_the_stored_aggregates_equal_a_recomputation_from_the_ratings(worker, publish, config, capsys):
     ents = [enterprise() for _ in range(6)]
     events = [ratings_event(e, [rating("land", lv, "registration", weight=2.0), rating("land", 6 - lv, "survey")])
               for e, lv in zip(ents, (1, 2, 3, 4, 5, 5))]
     publish(*events)
     poll(lambda: worker.processed.count_documents({}) == 6, what="six messages")
     assert check(config) == 0
-    worker.cells.update_one({}, {"$inc": {"swp": 1.0}})  # corrupt one aggregate: check must notice
+    worker.aggregates.update_one({"period": "2026Q4"}, {"$inc": {"scopes.0.n": 1}})  # corrupt one: check must notice
     assert check(config) == 1
     assert "differences" in capsys.readouterr().out
     from services.scoring.rescore import rescore
@@ -130,27 +125,32 @@ def test_the_worker_reconnects_by_itself_after_the_broker_goes_away(config, publ
 
 
 def test_competing_workers_keep_their_own_shards_and_sum_to_the_recomputation(config, publish):
-    """Two workers on one queue (DESIGN §2 scale-out): no shared counter document, figures still exact."""
+    """Two workers on one queue (DESIGN §2 scale-out), each enterprise rating again and again: every
+    answer replaces the enterprise's score in the aggregates; the workers' aggregate shards are their
+    own, and two of them changing one enterprise's voice is a write conflict retried, not a lost update."""
     small_batches = {"batch_size": 5, "prefetch": 5}
-    workers = [start_worker(replace(config, worker_id=name, **small_batches)) for name in ("w1", "w2")]
+    workers = [Worker(replace(config, worker_id=name, **small_batches)).start() for name in ("w1", "w2")]
     try:
         ents = [enterprise() for _ in range(4)]
         events = [ratings_event(ents[i % 4], [rating("market", 1 + i % 5, "licensing")], id_=f"m{i}")
                   for i in range(200)]
         for i in range(0, 200, 20):
             publish(*events[i:i + 20])
-        store = workers[0][0]
+        store = workers[0].store
         poll(lambda: store.processed.count_documents({}) == 200, 30, what="200 messages processed")
-        shards = {c["shard"] for c in store.cells.find({})}
+        shards = {a["shard"] for a in store.aggregates.find({})}
         assert shards == {"w1", "w2"}, "both workers took batches"
-        for ent in ents:  # every enterprise rated 50 times: Σ points over both shards
-            cells = list(store.cells.find({"key": f"2026Q4|market|licensing|{ent['code']}"}))
+        scores = []
+        for ent in ents:  # every enterprise rated 50 times, by both workers
+            licensing = part(store.voices.find_one({"_id": f"2026Q4|market|{ent['code']}"}), "licensing")
             levels = [1 + i % 5 for i in range(200) if i % 4 == ents.index(ent)]
-            assert sum(c["sw"] for c in cells) == 50
-            assert sum(c["swp"] for c in cells) == pytest.approx(sum((lv - 1) * 25.0 for lv in levels))
+            assert licensing["sw"] == 50
+            assert licensing["swp"] == pytest.approx(sum((lv - 1) * 25.0 for lv in levels))
+            scores.append(licensing["swp"] / licensing["sw"])
+        stats = department_stats(store, "2026Q4", "market")[("all",)]
+        assert stats["n"] == 4, "one voice per enterprise, however many workers"
+        assert int(stats["s1"]) == sum(quantized(s) for s in scores)
         assert check(config) == 0
     finally:
-        for _, consumer, _thread in workers:
-            consumer.stopping = True
-        for _, _consumer, thread in workers:
-            thread.join(10)
+        for running in workers:
+            running.stop()

@@ -1,9 +1,6 @@
 """Behind a TLS proxy (MANYI_PROXY_HOPS): clients are told apart by X-Forwarded-For, and only then."""
-from dataclasses import replace
 
 import pytest
-
-from services.survey import create_app
 
 
 def answer(client, forwarded_for):
@@ -12,16 +9,8 @@ def answer(client, forwarded_for):
 
 
 @pytest.fixture
-def limited(config):
-    apps = []
-
-    def make(hops):
-        app = create_app(replace(config, rate_limit=2, proxy_hops=hops), background=False)
-        apps.append(app)
-        return app.test_client()
-    yield make
-    for app in apps:
-        app.extensions["manyi"].outbox.stop()
+def limited(make_survey_app):
+    return lambda hops: make_survey_app(rate_limit=2, proxy_hops=hops).test_client()
 
 
 def test_behind_one_proxy_each_client_has_its_own_rate_limit(limited):

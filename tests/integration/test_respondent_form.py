@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 
-from services.survey import create_app
 from shared.domain import utcnow
 from tests.api import FlaskApi, ok, setup_survey
 
@@ -13,10 +12,8 @@ QUESTIONS = [{"id": "q1", "type": "rating5", "text": "服务", "department": "ma
 
 
 @pytest.fixture
-def app(config):
-    app = create_app(config, background=False)
-    yield app
-    app.extensions["manyi"].outbox.stop()
+def app(survey_app):
+    return survey_app
 
 
 @pytest.fixture

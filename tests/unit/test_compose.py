@@ -17,11 +17,12 @@ def compose():
 
 
 def manyi_services(compose):
-    return {name: svc for name, svc in compose["services"].items() if name in ("survey", "scoring", "gateway")}
+    return {name: svc for name, svc in compose["services"].items()
+            if name in ("survey", "scoring", "delivery", "gateway")}
 
 
-def test_the_three_processes_rabbitmq_and_mongodb_are_there(compose):
-    assert set(compose["services"]) == {"rabbitmq", "mongo", "survey", "scoring", "gateway"}
+def test_the_four_processes_rabbitmq_and_mongodb_are_there(compose):
+    assert set(compose["services"]) == {"rabbitmq", "mongo", "survey", "scoring", "delivery", "gateway"}
 
 
 def test_every_variable_is_one_the_code_reads(compose):
@@ -71,6 +72,13 @@ def test_the_worker_health_check_uses_the_port_it_is_configured_with(compose):
     svc = compose["services"]["scoring"]
     assert svc["command"] == ["python", "-m", "services.scoring"]
     port = svc["environment"]["MANYI_SCORING_HEALTH_PORT"]
+    assert f"127.0.0.1:{port}/readyz" in " ".join(svc["healthcheck"]["test"])
+
+
+def test_the_delivery_worker_health_check_uses_the_port_it_is_configured_with(compose):
+    svc = compose["services"]["delivery"]
+    assert svc["command"] == ["python", "-m", "services.delivery"]
+    port = svc["environment"]["MANYI_DELIVERY_HEALTH_PORT"]
     assert f"127.0.0.1:{port}/readyz" in " ".join(svc["healthcheck"]["test"])
 
 

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.scoring.handlers import plan_batch
+from services.scoring.planning import plan_batch
 from shared import demand_figures as f
 from shared import messages
 

@@ -5,7 +5,9 @@ import random
 import pytest
 from marshmallow import ValidationError
 
-from services.survey.schemas import DepartmentSchema, EnterpriseSchema, SurveyDefinitionSchema
+from services.survey.departments.schemas import DepartmentSchema
+from services.survey.enterprises.schemas import EnterpriseSchema
+from services.survey.surveys.schemas import SurveyDefinitionSchema
 from shared.domain import USCC_CHARS, uscc_check_char
 
 # Real 统一社会信用代码 (published on the national enterprise credit system), valid by GB 32100-2015.

@@ -1,9 +1,8 @@
 """`POST /api/v1/responses`: an enterprise's answers (no key: the personal token is the credential)."""
-from flask_smorest import Blueprint, abort
-
-from services.survey.answers.accept import Rejected, accept
-from services.survey.schemas import ResponseAcceptedSchema, ResponseBodySchema
+from services.survey.answers.accept import accept
+from services.survey.answers.schemas import ResponseAcceptedSchema, ResponseBodySchema
 from services.survey.web import services
+from shared.web import Blueprint
 
 blp = Blueprint("responses", __name__, url_prefix="/api/v1", description="Answers (no key: the token)")
 
@@ -17,7 +16,4 @@ blp = Blueprint("responses", __name__, url_prefix="/api/v1", description="Answer
 @blp.doc(security=[])
 def submit(body):
     """Submit an enterprise's answers; 202 only once they are durable. The identical resend gets the same 202."""
-    try:
-        return {"response_id": accept(services(), body["token"], body["answers"], body.get("reasons"))}
-    except Rejected as rejected:
-        abort(rejected.status, message=rejected.message, errors=rejected.errors)
+    return {"response_id": accept(services(), body["token"], body["answers"], body.get("reasons"))}

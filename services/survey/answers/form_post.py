@@ -2,7 +2,7 @@
 `services.survey.answers.accept.accept` takes, so both paths share one acceptance function. Pure, no I/O."""
 import re
 
-from services.survey.surveys import rules as forms
+from services.survey.surveys.form import is_visible
 
 WHOLE_NUMBER = re.compile(r"-?\d{1,6}")
 
@@ -29,7 +29,7 @@ def answers_from_form(questions, form):
     shown = {}
     for q in questions:
         if q["id"] in answers:
-            if forms.is_visible(q, shown):
+            if is_visible(q, shown):
                 shown[q["id"]] = answers[q["id"]]
             else:
                 del answers[q["id"]]

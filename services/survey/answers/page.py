@@ -5,13 +5,13 @@ sends JSON to `POST /api/v1/responses`. Without scripts the browser posts the fo
 which goes through the same `answers.accept`.
 """
 from flask import Blueprint, render_template, request, url_for
-from pymongo.errors import DuplicateKeyError
 from werkzeug.datastructures import MultiDict
 
-from services.survey.answers.accept import Rejected, accept, response_id_of
+from services.survey.answers.accept import accept, response_id_of
 from services.survey.answers.form_post import answers_from_form, condition_text, reasons_from_form
 from services.survey.web import services
-from shared.domain import LEVEL_NAMES, SHANGHAI, utcnow
+from shared.domain import LEVEL_NAMES, local_time, utcnow
+from shared.errors import Refused
 
 page = Blueprint("respondent", __name__)
 
@@ -26,12 +26,12 @@ def message(status, **fields):
 
 def load(token):
     """(invitation, survey, enterprise) or (None, None, None) for an unknown token."""
-    store = services().store
-    invitation = store.invitations.find_one({"_id": token})
+    svc = services()
+    invitation = svc.invitations.get(token)
     if invitation is None:
         return None, None, None
-    survey = store.surveys.find_one({"_id": invitation["survey_id"]})
-    enterprise = store.enterprises.find_one({"_id": invitation["enterprise"]}) or {"name": ""}
+    survey = svc.surveys.get(invitation["survey_id"])
+    enterprise = svc.enterprises.get(invitation["enterprise"]) or {"name": ""}
     return invitation, survey, enterprise
 
 
@@ -39,7 +39,7 @@ def unavailable(token, invitation, survey, enterprise):
     """The page for a link that cannot be answered now (used, expired, closed, not yet open), else None."""
     who = dict(enterprise=enterprise.get("name"), survey_title=survey["title"])
     answered = response_id_of(survey["code"], invitation["enterprise"])  # by this link or an earlier one
-    if services().store.responses.find_one({"_id": answered}, {"_id": 1}):
+    if services().responses.exists(answered):
         return message(200, kind="used", badge="✓", heading="您已提交过本问卷",
                        text="感谢参与！每家企业对每份问卷只需填写一次，无需重复提交。", **who)
     if survey["status"] == "closed" or invitation.get("closed"):
@@ -49,23 +49,13 @@ def unavailable(token, invitation, survey, enterprise):
         return message(410, kind="closed", badge="!", heading="问卷尚未开放",
                        text="本次调查还没有开始，请在开放后再打开此链接。", **who)
     if invitation["expires_at"] <= utcnow():
-        until = invitation["expires_at"].astimezone(SHANGHAI).strftime("%Y年%m月%d日")
+        until = local_time(invitation["expires_at"], "%Y年%m月%d日")
         return message(410, kind="expired", badge="!", heading="链接已过期",
                        text=f"此链接已于 {until} 过期。如仍需填写，请联系发放问卷的工作人员获取新链接。", **who)
     return None
 
 
-def record_opened(invitation):
-    """The first page view marks the invitation opened: one insert, its _id unique, later views a no-op."""
-    try:
-        services().store.invitation_events.insert_one({
-            "_id": f"{invitation['_id']}:opened", "token": invitation["_id"], "survey_id": invitation["survey_id"],
-            "enterprise": invitation["enterprise"], "kind": "opened", "at": utcnow()})
-    except DuplicateKeyError:
-        pass
-
-
-def questionnaire(token, survey, enterprise, values=None, errors=None, form_error=None, status=200):
+def questionnaire(token, survey, enterprise, values=None, errors=None, form_error=None, status=200, preview=False):
     by_id = {q["id"]: q for q in survey["questions"]}
     numbers = {q["id"]: n for n, q in enumerate(survey["questions"], start=1)}
     questions = [{**q, "condition": condition_text(q, by_id, numbers)} for q in survey["questions"]]
@@ -75,7 +65,7 @@ def questionnaire(token, survey, enterprise, values=None, errors=None, form_erro
     return render_template(
         "respondent/survey.html", title=survey["title"], survey=survey, enterprise=enterprise, token=token,
         questions=questions, levels=sorted(LEVEL_NAMES.items(), reverse=True), values=values or MultiDict(),
-        errors=errors or {}, form_error=form_error, client_data=client), status
+        errors=errors or {}, form_error=form_error, client_data=client, preview=preview), status
 
 
 @page.get("/s/<token>")
@@ -84,7 +74,7 @@ def respondent_page(token):
     invitation, survey, enterprise = load(token)
     if invitation is None:
         return message(404, **UNKNOWN)
-    record_opened(invitation)
+    services().invitations.mark_opened(invitation, utcnow())
     return unavailable(token, invitation, survey, enterprise) or questionnaire(token, survey, enterprise)
 
 
@@ -97,12 +87,12 @@ def submit_form(token):
     try:
         answers = answers_from_form(survey["questions"], request.form)
         accept(services(), token, answers, reasons_from_form(survey["questions"], answers, request.form))
-    except Rejected as rejected:
-        if rejected.status == 400:
+    except Refused as rejected:
+        if rejected.code == 400:
             return questionnaire(token, survey, enterprise, values=request.form, errors=rejected.errors,
                                  form_error="有题目未答或填写有误，请按红字提示修改后再提交。", status=400)
         return unavailable(token, invitation, survey, enterprise) or message(
-            rejected.status, kind="error", badge="!", heading="无法提交", text=rejected.message)
+            rejected.code, kind="error", badge="!", heading="无法提交", text=rejected.message)
     return message(200, kind="thanks", badge="✓", heading="提交成功", title="提交成功",
                    text="感谢您的参与！您的评价将帮助我们改进服务、优化营商环境。",
                    enterprise=enterprise.get("name"), survey_title=survey["title"])

@@ -1,32 +1,25 @@
-"""The demand ledger in MongoDB: opening demands, changing them, and pushing the overdue ones.
+"""The demand ledger's use cases: opening demands, changing them, and pushing the overdue ones.
 
-A new demand is inserted holding the message of its creation (an outbox record, like a response), so
-opening demands costs inserts only and rides in the same journaled write as the visit or answer that
-opened them. A later change is one transaction: the conditional update of the demand with its history
-entry, and its `demand.updated` message in the outbox; the message is then published at once or by the
-relay. Overdue pushes are outbox records whose id names the demand: the unique id makes them once only.
+A new demand is stored holding the message of its creation (an outbox record), in the unit of work of
+the visit or answer that opened it. A later change is one unit of work: the conditional update of the
+demand with its history entry, and its `demand.updated` message. Overdue pushes are outbox records whose
+id names the demand: the unique id makes them once only.
 """
 import logging
 import uuid
 
-from pymongo.errors import BulkWriteError
-
 from services.survey.demands import rules
-from shared import messages, mongo
+from services.survey.outbox import event_record
+from services.survey.unit_of_work import StaleUpdate
+from shared import messages
 from shared.demand_figures import is_overdue
 from shared.domain import utcnow
+from shared.errors import Conflict, Forbidden, Invalid, NotFound, pair
 
 log = logging.getLogger(__name__)
 SYSTEM = {"role": "system", "name": "差评自动整改"}
 SWEEP_BATCH = 500
-
-
-class NotFound(Exception):
-    pass
-
-
-class Forbidden(Exception):
-    pass
+ATTEMPTS = 3  # a change that lost a race is tried again on the demand as it now is
 
 
 def new_id():
@@ -35,8 +28,8 @@ def new_id():
 
 def as_record(demand):
     """A new demand as stored: with the message announcing it, as every outbox record holds."""
-    return {**demand, "routing_key": messages.DEMAND_UPDATED, "message": rules.updated_event(demand),
-            "published": False, "created_at": demand["received_at"]}
+    return event_record(messages.DEMAND_UPDATED, rules.updated_event(demand, created=True), demand,
+                        at=demand["received_at"])
 
 
 def rectifications(ratings, at, enterprise, source, terms, subject_of, actor=SYSTEM):
@@ -52,60 +45,91 @@ def rectifications(ratings, at, enterprise, source, terms, subject_of, actor=SYS
     return records
 
 
-def publish_records(outbox, collection, records):
-    for record in records:
-        outbox.publish_now(collection, record["_id"], record["routing_key"], record["message"])
+def read(services, demand_id, key):
+    """One demand, as `key` may see it: NotFound, or Forbidden for another department's key."""
+    demand = services.demands.get(demand_id)
+    if demand is None:
+        raise NotFound(f"no demand {demand_id}", {"demand_id": pair("诉求不存在", "unknown demand")})
+    if not rules.may_see(key, demand):
+        raise Forbidden("this demand belongs to another department / 该诉求不属于本单位",
+                        {"department": pair("该诉求不属于本单位", "another department's demand")})
+    return demand
 
 
 def change(services, demand_id, key, make_change):
     """Apply `make_change(demand)` (a rules.Change, or it raises IllegalTransition) to one demand.
 
-    Raises NotFound, or Forbidden when a department key reaches for another department's demand.
+    Raises NotFound, or Forbidden when a department key reaches for another department's demand. The
+    update is conditional on the version read; when another change came first, the step is worked out
+    again on the demand as it now is.
     """
-    store = services.store
-
-    def work(session):
-        demand = store.demands.find_one({"_id": demand_id}, {"message": 0}, session=session)
-        if demand is None:
-            raise NotFound(demand_id)
-        if not rules.may_see(key, demand):
-            raise Forbidden(demand_id)
+    for _ in range(ATTEMPTS):
+        demand = read(services, demand_id, key)
         step = make_change(demand)
         after = rules.apply(demand, step)
-        # The version in the filter makes a lost update impossible even outside a transaction.
-        store.demands.update_one({"_id": demand_id, "version": demand["version"]},
-                                 {"$set": {**step.set, "version": after["version"]}, "$push": {"history": step.entry}},
-                                 session=session)
-        message = rules.updated_event(after)
-        store.outbox.insert_one({"_id": message["id"], "routing_key": messages.DEMAND_UPDATED, "message": message,
-                                 "published": False, "created_at": utcnow()}, session=session)
-        return after, message
+        uow = services.unit_of_work()
+        services.demands.update(uow, demand, step, after)
+        uow.event(messages.DEMAND_UPDATED, rules.updated_event(after))
+        try:
+            uow.commit()
+            return after
+        except StaleUpdate:
+            continue
+    raise Conflict("the demand keeps changing; try again", {"version": pair("诉求正被他人修改，请重试", "try again")})
 
-    after, message = mongo.run_transaction(store.client, work)
-    services.outbox.publish_now("outbox", message["id"], messages.DEMAND_UPDATED, message)
-    return after
+
+# --- the steps, as the JSON API and the console both take them ------------------------------------------
+# Who may take each step; a department key is further held to its own department's demands (rules.may_see).
+ACTORS = {"assign": ("admin",), "progress": ("department", "admin"), "resolve": ("department", "admin"),
+          "callback": ("admin", "cadre")}
+
+
+def _check_actor(action, key):
+    if key["role"] not in ACTORS[action]:
+        raise Forbidden(f"this needs a key of role {' or '.join(ACTORS[action])}",
+                        {"authorization": pair("密钥角色无权进行此操作", f"needs role {' or '.join(ACTORS[action])}")})
+
+
+def assign(services, demand_id, key, department, deadline=None):
+    """交办 to a department, due by `deadline` or the default term (7 days ordinary, 30 major)."""
+    _check_actor("assign", key)
+    if not services.departments.exists(department):
+        raise Invalid("unknown department", {"department": pair("未知部门", "unknown department")})
+    terms, actor = rules.Terms.of(services.config), rules.actor_of(key)
+    return change(services, demand_id, key, lambda d: rules.assign(d, department, deadline, utcnow(), actor, terms))
+
+
+def progress(services, demand_id, key, note):
+    """A progress note (进展) by the department handling the demand."""
+    _check_actor("progress", key)
+    actor = rules.actor_of(key)
+    return change(services, demand_id, key, lambda d: rules.progress(d, note, utcnow(), actor))
+
+
+def resolve(services, demand_id, key, resolution):
+    """办结, by the department's key (or an administrator)."""
+    _check_actor("resolve", key)
+    actor = rules.actor_of(key)
+    return change(services, demand_id, key, lambda d: rules.resolve(d, resolution, utcnow(), actor))
+
+
+def callback(services, demand_id, key, level, comment=None):
+    """回访 with the enterprise's level: 3–5 closes the demand (销号), 1–2 reopens it."""
+    _check_actor("callback", key)
+    terms, actor = rules.Terms.of(services.config), rules.actor_of(key)
+    return change(services, demand_id, key, lambda d: rules.callback(d, level, comment, utcnow(), actor, terms))
 
 
 def sweep_overdue(services, now=None):
     """Push `demand.overdue` once for each open demand past its deadline; returns how many were new."""
-    store, now = services.store, now or utcnow()
-    due = list(store.demands.find({"status": {"$ne": "closed"}, "deadline": {"$lt": now}, "overdue_pushed": {"$ne": True}},
-                                  {"department": 1, "period": 1, "deadline": 1, "status": 1}).limit(SWEEP_BATCH))
-    due = [d for d in due if is_overdue(d, now)]
+    now = now or utcnow()
+    due = [d for d in services.demands.overdue_unpushed(now, SWEEP_BATCH) if is_overdue(d, now)]
     if not due:
         return 0
-    marks = [{"_id": f"overdue:{d['_id']}", "routing_key": messages.DEMAND_OVERDUE,
-              "message": rules.overdue_event(d, now), "published": False, "created_at": now} for d in due]
-    try:
-        store.outbox.insert_many(marks, ordered=False)
-        fresh = marks
-    except BulkWriteError as exc:  # the ones already pushed (another process, or a crash before the flag)
-        duplicates = {marks[e["index"]]["_id"] for e in exc.details["writeErrors"] if e["code"] == 11000}
-        if len(duplicates) != len(exc.details["writeErrors"]):
-            raise
-        fresh = [m for m in marks if m["_id"] not in duplicates]
-    publish_records(services.outbox, "outbox", fresh)
+    marks = [event_record(messages.DEMAND_OVERDUE, rules.overdue_event(d, now), {"_id": f"overdue:{d['_id']}"}, now)
+             for d in due]
+    fresh = services.outbox.store_once(marks)  # not the ones already pushed (another process, or a crash before the flag)
     # Only spares the next sweep the work; once-only rests on the marks' unique ids.
-    mongo.update_in(store.demands, [d["_id"] for d in due], {"$set": {"overdue_pushed": True}})
+    services.demands.mark_pushed([d["_id"] for d in due])
     log.info("overdue: pushed %d demands past their deadline", len(fresh))
     return len(fresh)

@@ -12,6 +12,7 @@ import chinese_calendar
 
 from shared import messages
 from shared.domain import BAD_RATING, LEVEL_NAMES, SHANGHAI, period_of
+from shared.errors import Conflict
 
 SATISFIED_CALLBACK = 3  # a callback at 3–5 closes the demand; 1–2 is a 差评 of the handling and reopens it
 ACTIONS = ("assign", "progress", "resolve", "callback")
@@ -36,18 +37,20 @@ WHY_NOT = {  # (action, status) → [zh, en] reason of the 409
 }
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(Conflict):
+    """An action the demand's status does not allow (409), with the reason in Chinese and English."""
+
     def __init__(self, action, status):
-        self.action, self.status = action, status
-        self.reason = WHY_NOT[(action, status)]
-        super().__init__(f"cannot {action} a {status} demand: {self.reason[1]}")
+        self.action, self.status, self.reason = action, status, WHY_NOT[(action, status)]
+        super().__init__(f"{self.reason[0]} / {self.reason[1]}", {"status": [*self.reason, status]})
 
 
 @dataclass(frozen=True)
 class Terms:
-    ordinary_days: int = 7
-    major_days: int = 30
-    bad_rating_workdays: int = 15
+    """How long a demand may take: days after assignment (ordinary, major), working days for a 差评."""
+    ordinary_days: int
+    major_days: int
+    bad_rating_workdays: int
 
     @classmethod
     def of(cls, config):
@@ -197,12 +200,15 @@ STATE_FIELDS = ("department", "category", "urgency", "status", "period", "receiv
                 "version")
 
 
-def updated_event(demand):
+def updated_event(demand, created=False):
     """`demand.updated`: the state the figures need, never the enterprise or the texts.
 
     The id is the demand's id and version, so a republished event is the same message to the worker.
+    `actions` names what this change did (every step of a new demand, which may be born assigned), so
+    that webhooks can tell an assignment from a progress note without the previous state.
     """
-    data = {"demand_id": demand["_id"], **{k: _iso(demand[k]) for k in STATE_FIELDS}}
+    actions = [e["action"] for e in (demand["history"] if created else demand["history"][-1:])]
+    data = {"demand_id": demand["_id"], **{k: _iso(demand[k]) for k in STATE_FIELDS}, "actions": actions}
     at = demand["history"][-1]["at"]
     return messages.envelope(messages.DEMAND_UPDATED, data, id_=f"{demand['_id']}:{demand['version']}",
                              occurred_at=at)

@@ -2,7 +2,7 @@
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from shared.domain import SHANGHAI
+from shared.domain import local_time
 
 STATUS_ZH = {"received": "已受理", "assigned": "已交办", "resolved": "已办结", "closed": "已销号"}
 ACTION_ZH = {"receive": "受理", "assign": "交办", "progress": "进展", "resolve": "办结", "callback": "回访"}
@@ -15,17 +15,13 @@ OVERDUE_FILL = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")
 OVERDUE_FONT = Font(color="9C0006")
 
 
-def local(moment):
-    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
 def history_text(history, department_names):
     lines = []
     for h in history:
         to = department_names.get(h.get("department"), h.get("department") or "")
         detail = h.get("note") or h.get("resolution") or (f"{h['level']} 级" if "level" in h else "") or \
-            (f"{to} 时限 {local(h['deadline'])}" if h.get("deadline") else "")
-        lines.append(f"{local(h['at'])} {ACTION_ZH.get(h['action'], h['action'])}（{h['by'].get('name') or h['by']['role']}）"
+            (f"{to} 时限 {local_time(h['deadline'])}" if h.get("deadline") else "")
+        lines.append(f"{local_time(h['at'])} {ACTION_ZH.get(h['action'], h['action'])}（{h['by'].get('name') or h['by']['role']}）"
                      f"{'：' + detail if detail else ''}")
     return "\n".join(lines)
 
@@ -45,8 +41,8 @@ def ledger_workbook(demands, department_names, enterprise_names):
         sheet.append([d["_id"], department_names.get(d["department"], d["department"]),
                       CATEGORY_ZH.get(d["category"], d["category"]), URGENCY_ZH.get(d["urgency"], d["urgency"]), d["text"],
                       f"{enterprise_names[enterprise]}（{enterprise}）" if enterprise in enterprise_names else enterprise,
-                      STATUS_ZH[d["status"]], local(d["received_at"]), local(d.get("deadline")),
-                      local(d.get("resolved_at")), d.get("resolution") or "", d.get("callback_level") or "",
+                      STATUS_ZH[d["status"]], local_time(d["received_at"]), local_time(d.get("deadline")),
+                      local_time(d.get("resolved_at")), d.get("resolution") or "", d.get("callback_level") or "",
                       "是" if d["overdue"] else "否", history_text(d["history"], department_names)])
         for cell in sheet[sheet.max_row]:
             cell.alignment = Alignment(wrap_text=True, vertical="top")

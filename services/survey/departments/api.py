@@ -1,11 +1,8 @@
-from flask_smorest import Blueprint, abort
-from pymongo.errors import DuplicateKeyError
-
-from services.survey.schemas import DepartmentListSchema, DepartmentSchema
+from services.survey.departments.schemas import DepartmentListSchema, DepartmentSchema
+from services.survey.departments.use_cases import create_department
 from services.survey.web import services
-from shared import messages
-from shared.domain import utcnow
 from shared.keys import require
+from shared.web import Blueprint
 
 blp = Blueprint("departments", __name__, url_prefix="/api/v1", description="Departments (责任单位)")
 
@@ -16,14 +13,7 @@ blp = Blueprint("departments", __name__, url_prefix="/api/v1", description="Depa
 @blp.response(201, DepartmentSchema)
 def create(body):
     """Create a department; 409 if the code exists."""
-    svc = services()
-    try:
-        svc.store.departments.insert_one({"_id": body["code"], "name": body["name"], "created_at": utcnow()})
-    except DuplicateKeyError:
-        abort(409, message=f"department {body['code']} exists", errors={"code": ["already exists"]})
-    # Scoring learns of departments through events, so the gateway lists them before any rating.
-    svc.outbox.add(messages.DEPARTMENT_CHANGED, messages.envelope(messages.DEPARTMENT_CHANGED, body))
-    return body
+    return create_department(services(), body["code"], body["name"])
 
 
 @blp.route("/departments", methods=["GET"])
@@ -31,5 +21,4 @@ def create(body):
 @blp.response(200, DepartmentListSchema)
 def list_():
     """All departments, by code."""
-    docs = services().store.departments.find({}).sort("_id", 1)
-    return {"departments": [{"code": d["_id"], "name": d["name"]} for d in docs]}
+    return {"departments": services().departments.all()}

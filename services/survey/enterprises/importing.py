@@ -1,6 +1,6 @@
 """Importing enterprises from the administrators' Excel or CSV lists: parse, check every row, write in batches.
 
-Parsing and checking are pure; `write` is the one adapter. A file is all-or-nothing: any bad row and
+Parsing and checking are pure; `import_file` hands the checked list to the enterprises store. A file is all-or-nothing: any bad row and
 nothing is written. Errors are keyed "row N" (N as the spreadsheet shows it, the header being row 1),
 then by field, each an [中文, English] pair.
 """
@@ -9,12 +9,11 @@ import io
 from datetime import datetime
 
 from openpyxl import Workbook, load_workbook
-from pymongo import ReplaceOne
 
-from shared import mongo
-from shared.domain import CAPITALS, OWNERSHIPS, SCALES, uscc_check_char, uscc_is_valid
+from shared.domain import CAPITALS, OWNERSHIPS, SCALES, SEGMENT_ATTRIBUTES, uscc_check_char, uscc_is_valid, utcnow
+from shared.errors import Invalid
 
-FIELDS = ("code", "name", "scale", "ownership", "capital", "township", "industry")
+FIELDS = ("code", "name", *SEGMENT_ATTRIBUTES)
 CHINESE_HEADERS = {"统一社会信用代码": "code", "企业名称": "name", "企业规模": "scale", "所有制": "ownership",
                    "内外资": "capital", "乡镇": "township", "行业": "industry"}
 HEADER_OF = {v: k for k, v in CHINESE_HEADERS.items()}
@@ -24,15 +23,10 @@ CHINESE_VALUES = {
     "capital": {"内资": "domestic", "外资": "foreign", "港澳台": "foreign", "港澳台资": "foreign"},
 }
 ALLOWED = {"scale": SCALES, "ownership": OWNERSHIPS, "capital": CAPITALS}
-BATCH = 1000
 
 
-class ImportRefused(Exception):
-    """The file cannot be imported; `errors` names every bad row and field."""
-
-    def __init__(self, message, errors):
-        super().__init__(message)
-        self.message, self.errors = message, errors
+class ImportRefused(Invalid):
+    """The file cannot be imported (400); `errors` names every bad row and field."""
 
 
 def read_table(filename, content):
@@ -141,26 +135,11 @@ def parse(filename, content):
     return enterprises
 
 
-def write(client, collection, enterprises, now, progress=None):
-    """Upsert `enterprises` in one journaled transaction of batched writes; returns {"created", "updated"}.
-
-    One transaction is what makes a file all-or-nothing even if the database fails half-way, and it is
-    also the fast path (one journal commit instead of one per batch). `progress(done, total)` after each batch.
-    """
-    def work(session):
-        created = 0
-        for start in range(0, len(enterprises), BATCH):
-            batch = enterprises[start:start + BATCH]
-            # Whole-document replacement: an enterprise is exactly these fields, and the server applies a
-            # replacement about twice as fast as a $set update.
-            result = collection.bulk_write([ReplaceOne({"_id": e["code"]}, {
-                **{k: e[k] for k in FIELDS if k != "code"}, "updated_at": now}, upsert=True) for e in batch],
-                ordered=False, session=session)
-            created += result.upserted_count
-            if progress:
-                progress(start + len(batch), len(enterprises))
-        return {"created": created, "updated": len(enterprises) - created}
-    return mongo.run_transaction(client, work)
+def import_file(services, filename, content, progress=None):
+    """Check a file and store its enterprises, all or nothing: {"created", "updated"} or ImportRefused."""
+    enterprises = parse(filename, content)
+    created = services.enterprises.save_all(enterprises, utcnow(), progress)
+    return {"created": created, "updated": len(enterprises) - created}
 
 
 def template():

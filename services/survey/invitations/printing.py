@@ -14,7 +14,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from shared.domain import SHANGHAI
+from shared.domain import local_time
 
 # A CID font built into every PDF reader's Chinese support: no font file to ship or embed.
 CHINESE_FONT = "STSong-Light"
@@ -107,10 +107,6 @@ def invitations_pdf(survey_title, rows):
     return out.getvalue()
 
 
-def _local(moment):
-    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
 def invitations_xlsx(survey_title, rows, with_qr=True):
     """One line per invitation with its QR code: to print, or to feed an SMS / WeChat reminder."""
     book = Workbook()
@@ -122,8 +118,8 @@ def invitations_xlsx(survey_title, rows, with_qr=True):
         sheet.column_dimensions[column].width = width
     for n, row in enumerate(rows, start=2):
         sheet.append([row["name"], row["enterprise"], row["township"], row["industry"], row["url"],
-                      STATUS_NAMES[row["status"]], _local(row["opened_at"]), _local(row["answered_at"]),
-                      _local(row["expires_at"])])
+                      STATUS_NAMES[row["status"]], local_time(row["opened_at"]), local_time(row["answered_at"]),
+                      local_time(row["expires_at"])])
         if with_qr:
             image = SheetImage(io.BytesIO(qr_png(row["url"], scale=3)))
             sheet.add_image(image, f"J{n}")

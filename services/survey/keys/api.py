@@ -1,9 +1,8 @@
-from flask_smorest import Blueprint, abort
-
-from services.survey.keys.store import create_key
-from services.survey.schemas import KeyCreatedSchema, KeyCreateSchema
+from services.survey.keys.schemas import KeyCreatedSchema, KeyCreateSchema
+from services.survey.keys.use_cases import create_key
 from services.survey.web import services
 from shared.keys import require
+from shared.web import Blueprint
 
 blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys (admin)")
 
@@ -14,9 +13,6 @@ blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys (a
 @blp.response(201, KeyCreatedSchema)
 def create(body):
     """Create a key; the key itself is shown only in this answer."""
-    store = services().store
-    if body["role"] == "department" and not store.departments.find_one({"_id": body["department"]}):
-        abort(400, message="unknown department", errors={"department": ["unknown department code"]})
-    doc, key = create_key(store, body["role"], body["name"], body.get("department"))
-    return {"id": doc["_id"], "role": doc["role"], "name": doc["name"], "department": doc["department"],
+    record, key = create_key(services(), body["role"], body["name"], body.get("department"))
+    return {"id": record["_id"], "role": record["role"], "name": record["name"], "department": record["department"],
             "key": key}

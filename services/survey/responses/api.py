@@ -8,7 +8,6 @@ enterprises just as surely.
 from urllib.parse import urlencode
 
 from flask import Response, g, request, stream_with_context
-from flask_smorest import Blueprint, abort
 
 from services.survey.responses import comments as found
 from services.survey.responses import export, reading, rules
@@ -21,11 +20,13 @@ from services.survey.responses.schemas import (
     ResponsePageSchema,
     ResponseQuerySchema,
 )
-from services.survey.surveys.api import survey_or_404
+from services.survey.surveys.use_cases import survey_or_404 as find_survey
 from services.survey.web import services
 from shared.domain import SEGMENT_ATTRIBUTES
+from shared.errors import Forbidden, pair
 from shared.keys import require
 from shared.sheets import content_disposition
+from shared.web import Blueprint
 
 blp = Blueprint("responses_read", __name__, url_prefix="/api/v1", description="Raw answers and comments")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -36,12 +37,12 @@ def scoped(query, key):
     if key["role"] != "department":
         return query
     if query.get("department") not in (None, key["department"]):
-        abort(403, message="a department key reads only answers about its own department",
-              errors={"department": ["只能查看本单位的评价", "only your own department"]})
+        raise Forbidden("a department key reads only answers about its own department",
+                        {"department": pair("只能查看本单位的评价", "only your own department")})
     narrowed = [a for a in SEGMENT_ATTRIBUTES if query.get(a)]
     if narrowed:
-        abort(403, message="a department key may not narrow answers down by enterprise attributes",
-              errors={a: ["部门账号不能按企业属性筛选答卷", "not for department keys"] for a in narrowed})
+        raise Forbidden("a department key may not narrow answers down by enterprise attributes",
+                        {a: pair("部门账号不能按企业属性筛选答卷", "not for department keys") for a in narrowed})
     return {**query, "department": key["department"]}
 
 
@@ -57,7 +58,7 @@ def next_link(cursor):
 def list_(query, survey_id):
     """A survey's answers, a page at a time (`next_cursor`, also in a `Link: rel="next"` header)."""
     store, key = services().store, g.api_key
-    survey = survey_or_404(survey_id)
+    survey = find_survey(services(), survey_id)
     query = scoped(query, key)
     numbers = rules.numbers_of(survey["questions"])
     shown = rules.questions_about(survey["questions"], query.get("department"))
@@ -81,7 +82,7 @@ def file_names(survey, extension):
 @blp.response(200, description="every matching answer as CSV (UTF-8 with BOM), streamed")
 def export_csv(query, survey_id):
     """The answers as CSV: one row per answer, one column per question (multi-choice: one per option)."""
-    survey = survey_or_404(survey_id)
+    survey = find_survey(services(), survey_id)
     table = export.Table(services().store, survey, scoped(query, g.api_key), g.api_key)
     return Response(stream_with_context(export.csv_chunks(table)), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": content_disposition(*file_names(survey, "csv"))})
@@ -93,7 +94,7 @@ def export_csv(query, survey_id):
 @blp.response(200, description="every matching answer as an .xlsx workbook, ready to print")
 def export_xlsx(query, survey_id):
     """The answers as .xlsx, laid out as the CSV under a title row with the period and generation time."""
-    survey = survey_or_404(survey_id)
+    survey = find_survey(services(), survey_id)
     table = export.Table(services().store, survey, scoped(query, g.api_key), g.api_key)
     title = f"{survey['title']} 原始答卷（{survey['period']}）"
     return Response(export.file_chunks(export.xlsx_file(table, title)), mimetype=XLSX,
@@ -105,7 +106,7 @@ def export_xlsx(query, survey_id):
 @blp.response(200, ChoiceCountsSchema)
 def choices(survey_id):
     """How often each option of each single- and multi-choice question was chosen (希望改进的方面: 速度 41% …)."""
-    survey = survey_or_404(survey_id)
+    survey = find_survey(services(), survey_id)
     asked = [q for q in survey["questions"] if q["type"] in ("single", "multi")]
     counts = {q["id"]: dict.fromkeys(q["options"], 0) for q in asked}
     answered = dict.fromkeys(counts, 0)
@@ -136,8 +137,8 @@ def comments(query, code):
     comments on visit ratings; paged by `cursor` over answers and visits (`limit` of them per page)."""
     key = g.api_key
     if key["role"] == "department" and key["department"] != code:
-        abort(403, message="a department key reads only its own department's comments",
-              errors={"department": ["只能查看本单位的评价", "only your own department"]})
+        raise Forbidden("a department key reads only its own department's comments",
+                        {"department": pair("只能查看本单位的评价", "only your own department")})
     items, cursor = found.page(services().store, key, code, query)
     headers = {"Link": next_link(cursor)} if cursor else {}
     return {"department": code, "period": query["period"], "comments": items, "limit": query["limit"],

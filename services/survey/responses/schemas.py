@@ -1,8 +1,8 @@
 """Queries and bodies of the raw-answer and comment endpoints (the OpenAPI document is built from these)."""
 from marshmallow import Schema, fields, validate
 
-from services.survey.schemas import CODE, FullMatch
-from shared.domain import CAPITALS, OWNERSHIPS, PERIOD_RE, SCALES
+from shared.domain import CAPITALS, OWNERSHIPS, SCALES
+from shared.fields import CODE, FullMatch, Period
 
 MAX_LIMIT = 1000
 
@@ -69,7 +69,7 @@ class ResponsePageSchema(Schema):
 
 
 class CommentQuerySchema(PageQuerySchema):
-    period = fields.String(required=True, validate=FullMatch(PERIOD_RE, error="a quarter YYYYQn"))
+    period = Period(required=True)
 
 
 class CommentSchema(Schema):

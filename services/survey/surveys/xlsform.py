@@ -27,6 +27,7 @@ from pyxform.xls2json import workbook_to_json
 from pyxform.xls2json_backends import get_xlsform
 
 from shared.domain import period_of, utcnow
+from shared.errors import Invalid, pair
 
 RATING_LIST = "hcp5"
 EQUALS = re.compile(r"""\$\{([A-Za-z_][\w.-]*)\}\s*=\s*(?:'([^']*)'|"([^"]*)"|(-?\d+))""")
@@ -49,16 +50,14 @@ READ_BIND = {"required", "jr:requiredMsg", "relevant", "constraint", "jr:constra
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-class XLSFormRefused(Exception):
-    def __init__(self, message, errors):
-        super().__init__(message)
-        self.message, self.errors = message, errors
+class XLSFormRefused(Invalid):
+    """The workbook cannot become a survey (400); `errors` names each row and why."""
 
 
 class Unmappable(Exception):
     def __init__(self, zh, en):
         super().__init__(en)
-        self.pair = [zh, en]
+        self.pair = pair(zh, en)
 
 
 def refuse_file(zh, en):

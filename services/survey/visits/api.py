@@ -1,80 +1,13 @@
-"""`POST /api/v1/visits`: a cadre's visit (万人助万企): ratings of departments and the enterprise's demands.
-
-A visit rating counts like a survey answer (indicator `visit`, weight 1, linear points, channel `visit`,
-period = the quarter of `visited_at`). The visit, its listed demands and the 差评 demands its low
-ratings open are stored in one journaled transaction before the 202; their messages follow.
-"""
-import hashlib
-import json
-from datetime import timedelta
-
+"""`POST /api/v1/visits`: a cadre's visit (万人助万企): ratings of departments and the enterprise's demands."""
 from flask import g
-from flask_smorest import Blueprint, abort
-from pymongo.errors import DuplicateKeyError
 
-from services.survey.answers.accept import SNAPSHOT
-from services.survey.demands import ledger, rules
-from services.survey.demands.schemas import VisitAcceptedSchema, VisitSchema
+from services.survey.visits import recording
+from services.survey.visits.schemas import VisitAcceptedSchema, VisitSchema
 from services.survey.web import services
-from shared import messages, mongo
-from shared.domain import VISIT_INDICATOR, linear_points, period_of, utcnow
 from shared.keys import require
+from shared.web import Blueprint
 
 blp = Blueprint("visits", __name__, url_prefix="/api/v1", description="Visits (万人助万企 走访)")
-CLOCK_SKEW = timedelta(hours=1)  # a phone's clock may run a little ahead
-
-
-def visit_errors(body, departments, enterprise, now):
-    """Per-field errors beyond the schema: who and what the visit names must exist."""
-    errors = {}
-    if enterprise is None:
-        errors["enterprise"] = ["未知企业", f"unknown enterprise {body['enterprise']}"]
-    if body["visited_at"] > now + CLOCK_SKEW:
-        errors["visited_at"] = ["走访时间不能晚于现在", "visited_at is in the future"]
-    if not body["ratings"] and not body["demands"]:
-        errors["ratings"] = ["至少填写一项评价或诉求", "a visit records at least one rating or demand"]
-    for part in ("ratings", "demands"):
-        for i, item in enumerate(body[part]):
-            if item["department"] not in departments:
-                errors.setdefault(part, {})[str(i)] = {
-                    "department": ["未知部门", f"unknown department {item['department']}"]}
-    rated = [r["department"] for r in body["ratings"]]
-    if len(set(rated)) != len(rated) and "ratings" not in errors:
-        errors["ratings"] = ["每个部门只评价一次", "rate each department once per visit"]
-    return errors
-
-
-def visit_message(visit_id, visited_at, enterprise, ratings, at):
-    data = {"source_id": visit_id, "channel": "visit", "period": period_of(visited_at), "survey_id": None,
-            "enterprise": {"code": enterprise["_id"], **{k: enterprise[k] for k in SNAPSHOT}},
-            "ratings": [{"question": None, "department": r["department"], "indicator": VISIT_INDICATOR, "weight": 1.0,
-                         "level": r["level"], "points": linear_points(r["level"])} for r in ratings], "nps": None}
-    return messages.envelope(messages.VISIT_RECORDED, data, id_=visit_id, occurred_at=at)
-
-
-def fingerprint(body):
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
-
-
-def accepted(visit):
-    return {"visit_id": visit["_id"], "demand_ids": visit["listed_ids"],
-            "bad_rating_demand_ids": visit["bad_rating_ids"]}
-
-
-def visit_id_of(client_id, key_id):
-    """The stored id of a visit the client named. Derived, so that a client's id collides neither with another
-    key's nor with the id of any other event (the worker de-duplicates on message ids of every type)."""
-    return hashlib.sha256(f"visit\x1f{key_id}\x1f{client_id}".encode()).hexdigest()[:32]
-
-
-def replay(store, visit_id, body, actor):
-    """A resend of a visit with the client's id: the same 202 for the same visit, 409 for another one."""
-    previous = store.visits.find_one({"_id": visit_id},
-                                     {"fingerprint": 1, "by": 1, "listed_ids": 1, "bad_rating_ids": 1})
-    if previous and previous["fingerprint"] == fingerprint(body) and previous["by"] == actor:
-        return accepted(previous)
-    abort(409, message="this visit id is taken by another visit",
-          errors={"id": ["该走访编号已被另一条走访记录使用", "id already used for a different visit"]})
 
 
 @blp.route("/visits", methods=["POST"])
@@ -83,36 +16,4 @@ def replay(store, visit_id, body, actor):
 @blp.response(202, VisitAcceptedSchema)
 def record_visit(body):
     """Record a visit; 202 once it and its demands are durable."""
-    svc, now = services(), utcnow()
-    store = svc.store
-    departments = {d["_id"]: d["name"] for d in store.departments.find({}, {"name": 1})}
-    enterprise = store.enterprises.find_one({"_id": body["enterprise"]})
-    errors = visit_errors(body, departments, enterprise, now)
-    if errors:
-        abort(400, message="the visit is not valid / 走访记录有误", errors=errors)
-    actor, terms = rules.actor_of(g.api_key), rules.Terms.of(svc.config)
-    visit_id = visit_id_of(body["id"], g.api_key["_id"]) if body["id"] else ledger.new_id()
-    if body["id"] and store.visits.find_one({"_id": visit_id}, {"_id": 1}):
-        return replay(store, visit_id, body, actor)
-    source = {"kind": "visit", "id": visit_id}
-    listed = [ledger.as_record(rules.new_demand(ledger.new_id(), d["department"], d["category"], d["urgency"], d["text"],
-                                                now, actor, enterprise["_id"], source)) for d in body["demands"]]
-    rectifications = ledger.rectifications(body["ratings"], now, enterprise["_id"], source, terms,
-                                           lambda r: (departments[r["department"]], {"comment": r.get("comment")}), actor)
-    message = visit_message(visit_id, body["visited_at"], enterprise, body["ratings"], now)
-    visit = {"_id": visit_id, "enterprise": enterprise["_id"], "visited_at": body["visited_at"],
-             "ratings": body["ratings"], "listed_ids": [d["_id"] for d in listed],
-             "bad_rating_ids": [d["_id"] for d in rectifications], "by": actor, "fingerprint": fingerprint(body),
-             "created_at": now, "routing_key": messages.VISIT_RECORDED, "message": message, "published": False}
-
-    def work(session):
-        store.visits.insert_one(visit, session=session)
-        if listed or rectifications:
-            store.demands.insert_many(listed + rectifications, session=session)
-    try:
-        mongo.run_transaction(store.client, work)
-    except DuplicateKeyError:  # the same id sent twice at once
-        return replay(store, visit_id, body, actor)
-    svc.outbox.publish_now("visits", visit_id, messages.VISIT_RECORDED, message)
-    ledger.publish_records(svc.outbox, "demands", listed + rectifications)
-    return accepted(visit)
+    return recording.record_visit(services(), body, g.api_key)

@@ -1,0 +1,1 @@
+"""The delivery worker (issue 17): events from `webhooks.events` to every subscribed receiver, signed."""

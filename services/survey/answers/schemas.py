@@ -1,0 +1,16 @@
+"""Bodies of `POST /api/v1/responses`."""
+from marshmallow import RAISE, Schema, fields, validate
+
+
+class ResponseBodySchema(Schema):
+    """`answers` maps question ids to values; each question's own rules are checked by forms.py."""
+    class Meta:
+        unknown = RAISE
+    token = fields.String(required=True, validate=validate.Length(1, 200))
+    answers = fields.Dict(keys=fields.String(), required=True)
+    reasons = fields.Dict(keys=fields.String(), load_default=None, metadata={
+        "description": "optional: why, for a rating of 1–2 ({question id: text ≤ 500}); the 差评 demand carries it"})
+
+
+class ResponseAcceptedSchema(Schema):
+    response_id = fields.String()

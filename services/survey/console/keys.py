@@ -1,0 +1,48 @@
+"""密钥: create keys for cadres, departments and portals (shown once, with a QR code for a cadre's phone), list them.
+
+Listing reads the keys' records (never their digests). Revocation arrives with `DELETE /api/v1/keys/{id}`
+(DESIGN §9); until then this page says so instead of offering it.
+"""
+import base64
+
+from flask import request
+from marshmallow import ValidationError
+
+from services.survey.console.demands import departments
+from services.survey.console.web import attempt, for_roles, page, render
+from services.survey.invitations.printing import qr_svg
+from services.survey.keys.schemas import KeyCreateSchema
+from services.survey.keys.use_cases import create_key
+from services.survey.web import services
+
+
+@page.get("/keys")
+@for_roles("admin")
+def keys(created=None, refused=None, status=200):
+    return render("keys.html", keys=services().keys.listed(), departments=departments(), created=created,
+                  refused=refused, form=request.form), status
+
+
+def visit_link(key):
+    """The cadre's visit page with the key in the fragment: scanned once, the phone keeps it (static/visit.js)."""
+    return f"{services().config.public_url}/visit#key={key}"
+
+
+@page.post("/keys")
+@for_roles("admin")
+def key_create():
+    body = {k: v.strip() for k, v in request.form.items() if k in ("role", "name", "department") and v.strip()}
+    if body.get("role") != "department":
+        body.pop("department", None)
+    try:
+        body = KeyCreateSchema().load(body)
+    except ValidationError as invalid:
+        return keys(refused={"message": "未创建", "errors": invalid.messages}, status=400)
+    made, refusal = attempt(create_key, services(), body["role"], body["name"], body.get("department"))
+    if refusal:
+        return keys(refused=refusal, status=refusal["status"])
+    record, key = made
+    created = {"name": record["name"], "role": record["role"], "key": key}
+    if record["role"] == "cadre":
+        created["qr"] = "data:image/svg+xml;base64," + base64.b64encode(qr_svg(visit_link(key), scale=5)).decode()
+    return keys(created=created)

@@ -1,0 +1,151 @@
+"""The console's sessions and guards against the real MongoDB (Flask test client): the cookie, CSRF and origin
+checks, a key that stops authenticating ending its sessions, who sees which page, and the console acting
+through the same use cases as the JSON API (its refusals included)."""
+import re
+
+import pytest
+
+from services.survey import create_app
+from services.survey.console.sessions import COOKIE
+from tests.api import FlaskApi, ok
+from tests.factories import enterprise
+
+BASE = "http://localhost"
+
+
+@pytest.fixture
+def app(config):
+    app = create_app(config, background=False)
+    yield app
+    app.extensions["manyi"].outbox.stop()
+
+
+@pytest.fixture
+def county(app, config):
+    api, admin = FlaskApi(app), config.admin_key
+    for code in ("market", "tax"):
+        ok(api("POST", "/api/v1/departments", admin, {"code": code, "name": f"县{code}局"}), 201)
+    keys = {d: ok(api("POST", "/api/v1/keys", admin, {"role": "department", "name": d, "department": d}), 201)
+            for d in ("market", "tax")}
+    keys["cadre"] = ok(api("POST", "/api/v1/keys", admin, {"role": "cadre", "name": "干部"}), 201)
+    ent = enterprise()
+    ok(api("POST", "/api/v1/enterprises", admin, ent), 201)
+    visit = ok(api("POST", "/api/v1/visits", keys["cadre"]["key"], {
+        "enterprise": ent["code"], "visited_at": "2026-11-20T10:00:00+08:00",
+        "demands": [{"department": "market", "category": "审批", "text": "许可证"},
+                    {"department": "tax", "category": "税务", "text": "退税"}]}), 202)
+    return {"api": api, "admin": admin, "keys": keys, "demands": visit["demand_ids"], "enterprise": ent}
+
+
+def signed_in(app, key):
+    client = app.test_client()
+    reply = client.post("/console/login", data={"key": key}, headers={"Origin": BASE})
+    assert reply.status_code == 303, reply.get_data(as_text=True)[:300]
+    return client, reply
+
+
+def csrf_of(client, path):
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf" value="([^"]+)"', page)[1]
+
+
+def test_sign_in_sets_a_strict_http_only_cookie_and_logout_ends_the_session(app, county):
+    client, reply = signed_in(app, county["admin"])
+    cookie = reply.headers["Set-Cookie"]
+    assert cookie.startswith(f"{COOKIE}=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert reply.headers["Location"] == "/console/"
+    assert client.get("/console/demands").status_code == 200
+    token = csrf_of(client, "/console/demands")
+    assert client.post("/console/logout", data={"csrf": token}, headers={"Origin": BASE}).status_code == 303
+    assert client.get("/console/demands").status_code == 303  # back to the sign-in page
+
+
+def test_a_wrong_key_or_a_portal_key_is_refused_and_next_stays_inside_the_console(app, county):
+    client = app.test_client()
+    assert client.post("/console/login", data={"key": "mk_nope"}, headers={"Origin": BASE}).status_code == 401
+    portal = ok(county["api"]("POST", "/api/v1/keys", county["admin"], {"role": "portal", "name": "p"}), 201)["key"]
+    assert client.post("/console/login", data={"key": portal}, headers={"Origin": BASE}).status_code == 403
+    reply = client.post("/console/login", data={"key": county["admin"], "next": "//evil.test/x"},
+                        headers={"Origin": BASE})
+    assert reply.headers["Location"] == "/console/"
+    assert client.post("/console/login", data={"key": county["admin"]},
+                       headers={"Origin": "http://evil.test"}).status_code == 403
+
+
+def test_a_post_without_the_csrf_token_or_from_another_origin_changes_nothing(app, county):
+    client, _ = signed_in(app, county["admin"])
+    demand = county["demands"][0]
+    token = csrf_of(client, f"/console/demands/{demand}")
+    form = {"department": "market"}
+    assert client.post(f"/console/demands/{demand}/assign", data=form, headers={"Origin": BASE}).status_code == 403
+    assert client.post(f"/console/demands/{demand}/assign", data={**form, "csrf": "forged"},
+                       headers={"Origin": BASE}).status_code == 403
+    assert client.post(f"/console/demands/{demand}/assign", data={**form, "csrf": token},
+                       headers={"Origin": "http://127.0.0.1:1"}).status_code == 403
+    status = ok(county["api"]("GET", f"/api/v1/demands/{demand}", county["admin"]), 200)["status"]
+    assert status == "received"
+    done = client.post(f"/console/demands/{demand}/assign", data={**form, "csrf": token}, headers={"Origin": BASE})
+    assert done.status_code == 303
+    assert ok(county["api"]("GET", f"/api/v1/demands/{demand}", county["admin"]), 200)["status"] == "assigned"
+
+
+def test_a_key_that_no_longer_authenticates_ends_its_sessions(app, county):
+    key = county["keys"]["market"]
+    client, _ = signed_in(app, key["key"])
+    assert client.get("/console/queue").status_code == 200
+    store = app.extensions["manyi"].store
+    store.keys.delete_one({"_id": key["id"]})  # what revocation amounts to for shared.keys
+    app.extensions["manyi"].keyring._cache.clear()  # the per-process cache would hold it 10 s at most
+    assert client.get("/console/queue").status_code == 303
+    assert client.get("/api/v1/demands").status_code == 401  # nor does the cookie read the API any more
+
+
+def test_a_department_sees_only_its_own_queue_and_no_admin_page(app, county):
+    market, tax = county["demands"]
+    for demand, department in ((market, "market"), (tax, "tax")):
+        ok(county["api"]("POST", f"/api/v1/demands/{demand}/assign", county["admin"], {"department": department}), 200)
+    client, _ = signed_in(app, county["keys"]["market"]["key"])
+    queue = client.get("/console/queue").get_data(as_text=True)
+    assert market in queue and tax not in queue
+    assert client.get(f"/console/demands/{tax}").status_code == 404
+    for path in ("/console/demands", "/console/enterprises", "/console/surveys", "/console/keys"):
+        assert client.get(path).status_code == 403
+    token = csrf_of(client, f"/console/demands/{market}")
+    refused = client.post(f"/console/demands/{tax}/resolve", data={"resolution": "x", "csrf": token},
+                          headers={"Origin": BASE})
+    assert refused.status_code == 404
+    assert ok(county["api"]("GET", f"/api/v1/demands/{tax}", county["admin"]), 200)["status"] == "assigned"
+    # The API's own schema and rules refuse in the console too: an empty resolution, a callback by a department.
+    empty = client.post(f"/console/demands/{market}/resolve", data={"resolution": "", "csrf": token},
+                        headers={"Origin": BASE})
+    assert empty.status_code == 400 and "必填" in empty.get_data(as_text=True)
+    callback = client.post(f"/console/demands/{market}/callback", data={"level": "5", "csrf": token},
+                           headers={"Origin": BASE})
+    assert callback.status_code == 404
+
+
+def test_an_illegal_step_is_refused_with_the_ledgers_reason(app, county):
+    client, _ = signed_in(app, county["admin"])
+    demand = county["demands"][0]
+    token = csrf_of(client, f"/console/demands/{demand}")
+    reply = client.post(f"/console/demands/{demand}/callback", data={"level": "4", "csrf": token},
+                        headers={"Origin": BASE})
+    assert reply.status_code == 409 and "诉求尚未办结，不能回访" in reply.get_data(as_text=True)
+
+
+def test_the_cookie_reads_the_get_endpoints_only(app, county):
+    client, _ = signed_in(app, county["admin"])
+    assert client.get("/api/v1/enterprises/import-template.xlsx").status_code == 200
+    assert client.post("/api/v1/departments", json={"code": "x", "name": "x"}).status_code == 401
+
+
+def test_a_database_outage_is_a_503_page_not_a_500(app, county, monkeypatch):
+    from pymongo.errors import ServerSelectionTimeoutError
+    client, _ = signed_in(app, county["admin"])
+
+    def down(token):
+        raise ServerSelectionTimeoutError("no servers")
+    monkeypatch.setattr(app.extensions["manyi.console"], "lookup", down)
+    reply = client.get("/console/demands")
+    assert reply.status_code == 503 and reply.headers["Retry-After"] == "10"
+    assert "数据库暂时无法访问" in reply.get_data(as_text=True)
