@@ -1,4 +1,4 @@
-.PHONY: up test lint bench bench-scale bench-answers clean
+.PHONY: up test lint bench bench-scale bench-answers faults fuzz fuzz-quick clean
 up:
 	@bash scripts/up.sh
 test:
@@ -10,6 +10,12 @@ bench:
 bench-answers:
 	@bash scripts/bootstrap.sh && .venv/bin/python bench/raw_answers.py
 
+faults:
+	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python bench/faults.py
+fuzz:
+	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python scripts/fuzz.py --max-examples 25
+fuzz-quick:
+	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python scripts/fuzz.py --max-examples 2
 clean:
 	rm -rf var .venv
 bench-scale:

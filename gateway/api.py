@@ -1,17 +1,53 @@
-"""The gateway's read-only API: indices per department, indicator and period."""
-from flask import current_app
+"""The gateway's read-only API: indices per department, indicator and period.
 
+Who reads what (DESIGN §9, 通报): an admin key reads the live figures, marked unreleased; a portal key reads
+a period's latest release (`?release=N` for an earlier one), protected by complementary suppression, and 404
+before the period's first release. `reading()` picks the figures for the request's key.
+"""
+from flask import current_app, g
+
+from gateway.releases import NotReleased
 from gateway.schemas import DepartmentDetailSchema, IndicesSchema, PeriodQuerySchema, PeriodsSchema
+from shared.domain import period_key
 from shared.errors import NotFound, pair
 from shared.keys import require
 from shared.web import Blueprint
 
 blp = Blueprint("indices", __name__, url_prefix="/api/v1", description="Satisfaction indices (portal, admin)")
 READERS = ("portal", "admin")
+LIVE = {"released": False, "release": None, "released_at": None}
+
+
+def services():
+    return current_app.extensions["manyi"]
 
 
 def figures():
-    return current_app.extensions["manyi"].figures
+    """The live figures (admin keys, and what is not per period)."""
+    return services().figures
+
+
+def is_live(release=None):
+    return g.api_key["role"] == "admin" and release is None
+
+
+def reading(period, release=None):
+    """(figures, release mark) for this request's key: live for an admin key, else the period's release.
+
+    404 with a plain message when the period has no release yet (or not release N).
+    """
+    if is_live(release):
+        return figures(), LIVE
+    try:
+        figs = services().releases.view(period, release)
+        record = figs.release_of(period)
+    except NotReleased as missing:
+        which = f"release {missing.release} of {period}" if missing.release else period
+        raise NotFound(f"{which} has not been released to portals yet (本期尚未通报发布); figures reach portal keys "
+                       f"once an administrator releases the period",
+                       {"period": pair(f"{period} 尚未通报发布" if not missing.release else
+                                       f"{period} 没有第 {release} 次发布", f"{which} is not released")}) from missing
+    return figs, {"released": True, "release": record["release"], "released_at": record["released_at"]}
 
 
 @blp.route("/indices", methods=["GET"])
@@ -21,8 +57,9 @@ def figures():
 def indices(query):
     """Every department's index in a period, ranked, with 落后单位 flagged."""
     period = query["period"]
-    return {"period": period, "min_n": current_app.extensions["manyi"].config.min_n,
-            "departments": figures().period(period)["departments"]}
+    figs, mark = reading(period, query["release"])
+    return {"period": period, "min_n": services().config.min_n, **mark,
+            "departments": figs.period(period)["departments"]}
 
 
 @blp.route("/departments/<code>/index", methods=["GET"])
@@ -31,15 +68,28 @@ def indices(query):
 @blp.response(200, DepartmentDetailSchema)
 def department_index(query, code):
     """One department's index with its indicators and channel counts."""
-    entry = figures().department(query["period"], code)
+    figs, mark = reading(query["period"], query["release"])
+    entry = figs.department(query["period"], code)
     if entry is None:
         raise NotFound(f"no department {code}", {"code": pair("没有此部门", "unknown department")})
-    return {"period": query["period"], **entry}
+    return {"period": query["period"], **mark, **entry}
 
 
 @blp.route("/periods", methods=["GET"])
 @require(*READERS)
 @blp.response(200, PeriodsSchema)
 def periods():
-    """Periods that have ratings, oldest first."""
-    return {"periods": figures().periods()}
+    """Periods with figures, oldest first, each with its release state: every rated or released period for an
+    admin key; the released ones for a portal key."""
+    released = services().releases.listing()
+    listed = set(released) | (set(figures().periods()) if is_live() else set())
+    ordered = sorted(listed, key=period_key)
+    entries = []
+    for p in ordered:
+        r = released.get(p)
+        entry = {"period": p, "released": r is not None, "release": r and r["release"],
+                 "released_at": r and r["released_at"]}
+        if r and is_live():  # why a release may not show the latest answers: for the administrator only
+            entry["held_back"] = r.get("held_back")
+        entries.append(entry)
+    return {"periods": ordered, "releases": entries}

@@ -6,9 +6,9 @@ each demand); the gateway never reads the survey service's database for them (ga
 """
 from marshmallow import Schema, fields
 
-from gateway.api import figures
+from gateway.api import reading
 from gateway.reports import COUNT, INDEX, RATE, SUPPRESSED, Sheet
-from gateway.schemas import PeriodQuerySchema
+from gateway.schemas import PeriodQuerySchema, ReleaseMarkSchema
 from shared.keys import require
 from shared.web import Blueprint
 
@@ -17,7 +17,9 @@ blp = Blueprint("demand_stats", __name__, url_prefix="/api/v1", description="Dem
 
 class DepartmentDemandFiguresSchema(Schema):
     code = fields.String()
-    received = fields.Integer()
+    received = fields.Integer(allow_none=True, metadata={
+        "description": "in a release, every figure of a department is null when its demands come from fewer than "
+                       "MANYI_MIN_N enterprises (then `suppressed` is true)"})
     assigned_within_1_day = fields.Integer(metadata={"description": "first assigned within 24 h of being received"})
     resolved = fields.Integer(metadata={"description": "resolved at least once"})
     resolved_on_time = fields.Integer(metadata={"description": "first resolution by the deadline then in force"})
@@ -27,10 +29,11 @@ class DepartmentDemandFiguresSchema(Schema):
     callback_n = fields.Integer()
     callback_index = fields.Float(allow_none=True,
                                   metadata={"description": "mean linear points of the latest callbacks"})
-    suppressed = fields.Boolean(metadata={"description": "callback index withheld: fewer than MANYI_MIN_N callbacks"})
+    suppressed = fields.Boolean(metadata={"description": "callback index withheld: fewer than MANYI_MIN_N callbacks; "
+                                                         "in a release also: every figure withheld (see received)"})
 
 
-class DemandStatsSchema(Schema):
+class DemandStatsSchema(ReleaseMarkSchema):
     period = fields.String()
     departments = fields.List(fields.Nested(DepartmentDemandFiguresSchema))
 
@@ -41,7 +44,8 @@ class DemandStatsSchema(Schema):
 @blp.response(200, DemandStatsSchema)
 def stats(query):
     """Per department: received, assigned within 1 day, resolved (on time), open, overdue, callback index."""
-    return {"period": query["period"], "departments": figures().demands(query["period"])}
+    figs, mark = reading(query["period"], query["release"])
+    return {"period": query["period"], **mark, "departments": figs.demands(query["period"])}
 
 
 def demand_sheet(figs, period):

@@ -157,6 +157,9 @@ class Figures:
 
     def knows(self, code):
         """A department that is listed or has ever been rated."""
+        with self._lock:
+            if any(code in figures.by_code for _, figures in self._cache.values()):
+                return True
         return self.db.departments.find_one({"_id": code}, {"_id": 1}) is not None or \
             self.db.aggregates.find_one({"department": code}, {"_id": 1}) is not None
 

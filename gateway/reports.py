@@ -10,15 +10,16 @@ import re
 from dataclasses import dataclass
 from itertools import chain, repeat
 
-from flask import current_app
+from flask import current_app, request
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
-from gateway.api import READERS, figures
+from gateway.api import READERS, reading
 from gateway.labels import ATTRIBUTE_NAMES, VALUE_NAMES
 from shared.domain import SEGMENT_ATTRIBUTES, is_read_period
 from shared.errors import Invalid, pair
+from shared.exports import safe_row
 from shared.keys import require
 from shared.sheets import generated_at, print_setup
 from shared.web import XLSX, Blueprint, download
@@ -105,7 +106,7 @@ def segment_sheet(figs, period):
 
 def sheet_title(title, taken):
     """Excel's limits: at most 31 characters, none of : \\ / ? * [ ], unique in the workbook."""
-    base = re.sub(r"[:\\/?*\[\]]", "_", title)[:31]
+    base = re.sub(r"[:\\/?*\[\]\x00-\x1f\x7f]", "_", title).strip("'")[:31] or "_"
     name, i = base, 2
     while name in taken:
         suffix = f"~{i}"
@@ -137,7 +138,7 @@ def build_report(sheets, heading=None):
         for i, row in enumerate(sheet.rows):
             fill = LAGGARD_FILL if i in marked else None
             ws.append([styled(ws, value, fmt, fill=fill)
-                       for (_, fmt), value in zip(chain(sheet.columns, repeat((None, None))), row)])
+                       for (_, fmt), value in zip(chain(sheet.columns, repeat((None, None))), safe_row(row))])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -169,16 +170,26 @@ def period_report(figs, period, extra_sheets=()):
                         heading=f"企业满意度排名报告 {period} · 生成时间 {generated_at()}（北京时间）")
 
 
+def which(mark):
+    """What the workbook holds, for its file name: a release (通报) is named; live figures keep the old name."""
+    return f"-第{mark['release']}次通报" if mark["released"] else ""
+
+
 @blp.route("/reports/<period>.xlsx", methods=["GET"])
 @require(*READERS)
 @blp.doc(responses={"200": {"description": "排名、分指标、分群差距、分群指数与诉求办理（Excel）",
-                             "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
+                             "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
+         parameters=[{"in": "query", "name": "release", "required": False, "schema": {"type": "integer", "minimum": 1},
+                      "description": "an earlier release (通报) of the period; by default the latest. Portal keys "
+                                     "read releases only (protected alike); an admin key without it, the live figures"}])
 def report(period):
-    """The ranking report of a period as an Excel workbook (Chinese headers, numbers as numbers)."""
+    """The ranking report of a period as an Excel workbook (Chinese headers, numbers as numbers); its file name
+    says which release it holds (满意度排名-2026Q4-第1次通报.xlsx); an admin's live figures keep the plain name."""
     if not is_read_period(period):
         raise Invalid("period must be a quarter YYYYQn or a year YYYY",
                       {"period": pair("应为季度或年度，如 2026Q4、2026", "a quarter YYYYQn or a year YYYY")})
-    data = period_report(figures(), period, current_app.extensions["manyi"].report_sheets)
-    response = download(data, XLSX, f"满意度排名-{period}.xlsx", f"ranking-{period}.xlsx")
+    figs, mark = reading(period, request.args.get("release", type=int))
+    data = period_report(figs, period, current_app.extensions["manyi"].report_sheets)
+    response = download(data, XLSX, f"满意度排名-{period}{which(mark)}.xlsx", f"ranking-{period}{which(mark)}.xlsx")
     response.headers["Cache-Control"] = "private, no-store"
     return response

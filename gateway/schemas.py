@@ -9,9 +9,21 @@ MAX_TREND_QUARTERS = 40
 Interval = fields.List(fields.Float(), allow_none=True, metadata={"description": "[low, high]; null when n < 2 or suppressed"})
 
 
+Release = fields.Integer(load_default=None, validate=validate.Range(min=1), metadata={
+    "description": "an earlier release (通报) of the period, 1, 2, …; by default the latest. Portal keys read "
+                   "releases only; an admin key without it reads the live figures"})
+
+
 class PeriodQuerySchema(Schema):
     period = ReadPeriod(required=True)
+    release = Release
 
+
+class ReleaseMarkSchema(Schema):
+    """Which figures these are: a release (what portals read) or the live, unreleased figures (admin keys)."""
+    released = fields.Boolean(metadata={"description": "false: live figures that no portal sees (admin keys)"})
+    release = fields.Integer(allow_none=True, metadata={"description": "number of the release served; null when live"})
+    released_at = fields.DateTime(allow_none=True)
 
 
 
@@ -30,7 +42,7 @@ class DepartmentIndexSchema(Schema):
     suppressed = fields.Boolean()
 
 
-class IndicesSchema(Schema):
+class IndicesSchema(ReleaseMarkSchema):
     period = fields.String()
     min_n = fields.Integer()
     departments = fields.List(fields.Nested(DepartmentIndexSchema))
@@ -38,21 +50,37 @@ class IndicesSchema(Schema):
 
 class IndicatorIndexSchema(Schema):
     indicator = fields.String()
-    n = fields.Integer()
+    n = fields.Integer(allow_none=True, metadata={"description": "null when hidden by complementary suppression"})
     index = fields.Float(allow_none=True)
     sd = fields.Float(allow_none=True)
     ci95 = Interval
     suppressed = fields.Boolean()
 
 
-class DepartmentDetailSchema(DepartmentIndexSchema):
+class DepartmentDetailSchema(DepartmentIndexSchema, ReleaseMarkSchema):
     period = fields.String()
-    indicators = fields.List(fields.Nested(IndicatorIndexSchema))
-    channels = fields.Dict(keys=fields.String(), values=fields.Integer())
+    indicators = fields.List(fields.Nested(IndicatorIndexSchema), metadata={
+        "description": "released figures: complementary suppression, a hidden indicator's n is null"})
+    channels = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True, metadata={
+        "description": "rating counts per channel; null in a release when the department's index is withheld"})
+
+
+class PeriodReleaseSchema(Schema):
+    period = fields.String()
+    released = fields.Boolean()
+    released_at = fields.DateTime(allow_none=True, metadata={"description": "of the latest release"})
+    release = fields.Integer(allow_none=True, metadata={"description": "number of the latest release"})
+    held_back = fields.Dict(metadata={
+        "description": "admin keys: what the latest release kept at the previous release because fewer than "
+                       "MANYI_MIN_N enterprises had changed it: {\"departments\": [codes], \"nps\": bool, "
+                       "\"demands\": [department codes]}"})
 
 
 class PeriodsSchema(Schema):
-    periods = fields.List(fields.String())
+    periods = fields.List(fields.String(), metadata={
+        "description": "periods with figures, oldest first: every rated period for an admin key, the released "
+                       "ones for a portal key"})
+    releases = fields.List(fields.Nested(PeriodReleaseSchema), metadata={"description": "one per period listed"})
 
 
 Attribute = fields.String(required=True, validate=validate.OneOf(SEGMENT_ATTRIBUTES),
@@ -81,7 +109,10 @@ class TrendQuerySchema(Schema):
 
 class SegmentSchema(Schema):
     value = fields.String(metadata={"description": "the attribute's value, e.g. state"})
-    n = fields.Integer(metadata={"description": "enterprises in the segment that rated the department"})
+    n = fields.Integer(allow_none=True, metadata={
+        "description": "enterprises in the segment that rated the department; in a release null for a hidden "
+                       "segment (complementary suppression: the hidden segments together cover at least "
+                       "MANYI_MIN_N enterprises or none, and every value seen in the period is listed)"})
     index = fields.Float(allow_none=True)
     ci95 = Interval
     suppressed = fields.Boolean()
@@ -96,7 +127,7 @@ class GapSchema(Schema):
                        metadata={"description": "Welch 95% interval of the difference (Welch–Satterthwaite df)"})
 
 
-class SegmentsSchema(Schema):
+class SegmentsSchema(ReleaseMarkSchema):
     by = fields.String()
     segments = fields.List(fields.Nested(SegmentSchema))
     gap = fields.Nested(GapSchema)
@@ -110,7 +141,7 @@ class DepartmentGapSchema(Schema):
     significant = fields.Boolean(metadata={"description": "the gap's interval excludes 0"})
 
 
-class GapsSchema(Schema):
+class GapsSchema(ReleaseMarkSchema):
     period = fields.String()
     by = fields.String()
     departments = fields.List(fields.Nested(DepartmentGapSchema))
@@ -118,7 +149,8 @@ class GapsSchema(Schema):
 
 class TrendPointSchema(Schema):
     period = fields.String()
-    n = fields.Integer()
+    n = fields.Integer(allow_none=True, metadata={"description": "null for a quarter not released (portal keys)"})
+    released = fields.Boolean(metadata={"description": "portal keys: the quarter's latest release is shown"})
     index = fields.Float(allow_none=True)
     suppressed = fields.Boolean()
     change = fields.Float(allow_none=True, metadata={"description": "index minus the previous quarter's"})
@@ -126,7 +158,7 @@ class TrendPointSchema(Schema):
     change_significant = fields.Boolean(allow_none=True, metadata={"description": "the interval excludes 0"})
 
 
-class NpsSchema(Schema):
+class NpsSchema(ReleaseMarkSchema):
     period = fields.String()
     n = fields.Integer(metadata={"description": "enterprises that answered (latest answer each)"})
     nps = fields.Float(allow_none=True)

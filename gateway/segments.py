@@ -1,7 +1,7 @@
 """Segments and the equal-treatment gap: is a department's index the same for state-owned and private,
 domestic and foreign, large and small enterprises (DESIGN §5–6)?"""
 
-from gateway.api import READERS, figures
+from gateway.api import READERS, reading
 from gateway.schemas import GapsSchema, SegmentQuerySchema, SegmentsSchema
 from shared.errors import NotFound, pair
 from shared.keys import require
@@ -16,10 +16,11 @@ blp = Blueprint("segments", __name__, url_prefix="/api/v1", description="Segment
 @blp.response(200, SegmentsSchema)
 def department_segments(query, code):
     """A department's index per segment of one attribute, and its gap (highest − lowest, Welch 95%)."""
-    result = figures().segments(query["period"], code, query["by"])
+    figs, mark = reading(query["period"], query["release"])
+    result = figs.segments(query["period"], code, query["by"])
     if result is None:
         raise NotFound(f"no department {code}", {"code": pair("没有此部门", "unknown department")})
-    return result
+    return {**result, **mark}
 
 
 @blp.route("/segments/gaps", methods=["GET"])
@@ -28,4 +29,5 @@ def department_segments(query, code):
 @blp.response(200, GapsSchema)
 def gaps(query):
     """Departments ranked by their equal-treatment gap on one attribute, widest first."""
-    return {"period": query["period"], "by": query["by"], "departments": figures().gaps(query["period"], query["by"])}
+    figs, mark = reading(query["period"], query["release"])
+    return {"period": query["period"], "by": query["by"], **mark, "departments": figs.gaps(query["period"], query["by"])}

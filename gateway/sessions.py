@@ -1,6 +1,6 @@
 """Dashboard sessions: a portal or admin key, typed once into the login form, becomes a server-side
 session named by a random cookie (HttpOnly, SameSite=Strict). Only the cookie's SHA-256 is stored, in
-the gateway's own database; each use re-checks that the key behind it still exists.
+the gateway's own database; each use re-checks that the key behind it still exists, unrevoked and unexpired.
 """
 import secrets
 from datetime import timedelta
@@ -9,7 +9,7 @@ from flask import request
 from pymongo import ASCENDING, IndexModel
 
 from shared.domain import utcnow
-from shared.keys import ENV_ADMIN, key_hash
+from shared.keys import ENV_ADMIN, key_hash, usable
 
 COOKIE = "manyi_session"
 LIFETIME = timedelta(hours=8)
@@ -40,7 +40,8 @@ class Sessions:
             return None
         if session["key_id"] == ENV_ADMIN["_id"]:
             return ENV_ADMIN if self.admin_key else None
-        return self.keys.find_one({"_id": session["key_id"]}, {"hash": 0})
+        record = self.keys.find_one({"_id": session["key_id"]}, {"hash": 0})
+        return record if usable(record) else None  # a revoked or expired key's sessions end with it
 
     def current(self):
         """The key record of this request's session cookie, or None."""

@@ -29,8 +29,14 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("rescore", help="recompute every stored aggregate from the stored ratings").add_argument(
         "--period", help="only this period (a quarter YYYYQn or a year YYYY)")
-    sub.add_parser("check", help="compare stored aggregates with a recomputation; exit 1 on any difference").add_argument(
-        "--period", help="only this period (a quarter YYYYQn or a year YYYY)")
+    c = sub.add_parser("check", help="reconcile what the survey service accepted with what scoring applied (listing "
+                       "what is missing and where), and compare stored aggregates with a recomputation; "
+                       "exit 1 on anything missing or any difference")
+    c.add_argument("--period", help="only this period (a quarter YYYYQn or a year YYYY)")
+    c.add_argument("--aggregates-only", action="store_true", help="skip the accepted-vs-applied reconciliation")
+    r = sub.add_parser("replay-dead", help="publish dead-lettered messages (all, or by message id) again, after a "
+                       "fix; idempotent")
+    r.add_argument("ids", nargs="*", help="message ids (default: every message in scoring.dead)")
     w = sub.add_parser("wait-ready", help="wait until each URL answers 200")
     w.add_argument("urls", nargs="+")
     w.add_argument("--seconds", type=int, default=90)
@@ -56,10 +62,18 @@ def main(argv=None):
     if args.command == "import-enterprises":
         from manyi.importing import import_enterprises
         return import_enterprises(config, args.file)
+    if args.command == "replay-dead":
+        from manyi.reconcile import replay_dead
+        replay_dead(config, args.ids)
+        return 0
     from services.scoring import rescore
     if args.command == "rescore":
         return rescore.rescore(config, args.period)
-    return rescore.check(config, args.period)
+    status = rescore.check(config, args.period)
+    if not args.aggregates_only:
+        from manyi.reconcile import check_delivery
+        status = 1 if check_delivery(config, args.period) else status
+    return status
 
 
 if __name__ == "__main__":

@@ -98,9 +98,14 @@ def seed(survey_url, key, enterprises=40, answered=32, out=print):
     call("POST", api + f"/surveys/{last['id']}/close", key, {})
     survey, inv = run_survey(api, key, rng, codes, period, answered, moods)
     visits, demands = seed_visits(api, key, rng, codes)
+    # Last quarter is released to portals (通报); the current one is not, so the dashboard shows both states.
+    # Released last, long after last quarter's answers were accepted, so the worker has applied them.
+    status, body = call("POST", api + f"/periods/{previous}/release", key)
+    if status != 202:
+        raise SystemExit(f"seed: {previous} not released ({status}: {body})")
     out(f"manyi: seeded a demo county: {len(DEPARTMENTS)} departments, {enterprises} enterprises, "
         f"survey {survey['id']} ({period}, {answered} answers; {previous}: {answered - 4}), {visits} visits, "
-        f"{demands} demands")
+        f"{demands} demands; {previous} released to portals, {period} not yet")
     out(f"manyi: an unanswered invitation to try: {inv['invitations'][-1]['url']}")
 
 

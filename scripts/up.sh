@@ -20,26 +20,63 @@ export MANYI_ADMIN_KEY
 
 ensure_rabbitmq
 start_mongo "$MONGO_PORT" var/mongo var/log/mongo.log
-PIDS=()
+# Each process runs in a session of its own under a supervisor loop that restarts it with back-off when it
+# dies (printing the death and its last log lines) instead of stopping everything. Ctrl-C, TERM or HUP reach
+# only this script, which stops them in order (processes first, the database last); further signals during
+# that shutdown are ignored, so a second TERM (as make sends when it is itself terminated) cannot leave
+# processes behind holding their ports.
+RUN=var/run
+rm -rf "$RUN" && mkdir -p "$RUN"
+SUPERVISORS=()
+
+supervise() {  # name log command...: run, and restart with back-off (1 s doubling to 30 s) while not stopping
+  local name=$1 log=$2 backoff=1 started pid status
+  shift 2
+  while [ ! -e "$RUN/stopping" ]; do
+    started=$SECONDS
+    setsid "$@" >>"$log" 2>&1 &
+    pid=$!
+    echo "$pid" >"$RUN/$name.pid"
+    wait "$pid" && status=0 || status=$?
+    [ -e "$RUN/stopping" ] && break
+    echo "manyi: $name (pid $pid) died with status $status after $((SECONDS - started)) s; restarting in $backoff s. Last lines of $log:" >&2
+    tail -n 5 "$log" | sed 's/^/    /' >&2
+    sleep "$backoff"
+    if [ $((SECONDS - started)) -gt 60 ]; then backoff=1; else backoff=$((backoff * 2 > 30 ? 30 : backoff * 2)); fi
+  done
+}
+
+stop_pids() {  # TERM, up to 15 s for a clean exit, then KILL
+  local pid end=$((SECONDS + 15))
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+
 cleanup() {
-  trap - INT TERM EXIT
+  trap '' INT TERM HUP  # a second signal must not cut the shutdown short
+  trap - EXIT
   echo; echo "manyi: stopping" >&2
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait "${PIDS[@]}" 2>/dev/null || true
-  if [ -n "$MONGO_PID" ]; then kill -TERM "$MONGO_PID" 2>/dev/null || true; wait "$MONGO_PID" 2>/dev/null || true; fi
+  touch "$RUN/stopping"
+  local pids=() f
+  for f in "$RUN"/*.pid; do [ -e "$f" ] && pids+=("$(cat "$f")"); done
+  [ ${#pids[@]} -gt 0 ] && stop_pids "${pids[@]}"
+  [ ${#SUPERVISORS[@]} -gt 0 ] && stop_pids "${SUPERVISORS[@]}"
+  if [ -n "$MONGO_PID" ]; then stop_pids "$MONGO_PID"; fi
+  rm -rf "$RUN"
 }
 on_signal() { cleanup; exit 0; }
 trap on_signal INT TERM HUP
 trap cleanup EXIT
 
-# Each process in a session of its own: Ctrl-C reaches only this script, which stops them in order
-# (processes first, the database last) instead of racing them to the exit.
-setsid .venv/bin/gunicorn -c deploy/gunicorn.conf.py -b "127.0.0.1:$SURVEY_PORT" "services.survey:create_app()" \
-  >>var/log/survey.log 2>&1 & PIDS+=($!)
-setsid .venv/bin/python -m services.scoring >>var/log/scoring.log 2>&1 & PIDS+=($!)
-setsid .venv/bin/python -m services.delivery >>var/log/delivery.log 2>&1 & PIDS+=($!)
-setsid .venv/bin/gunicorn -c deploy/gunicorn.conf.py -b "127.0.0.1:$GATEWAY_PORT" "gateway:create_app()" \
-  >>var/log/gateway.log 2>&1 & PIDS+=($!)
+supervise survey var/log/survey.log .venv/bin/gunicorn -c deploy/gunicorn.conf.py -b "127.0.0.1:$SURVEY_PORT" \
+  "services.survey:create_app()" & SUPERVISORS+=($!)
+supervise scoring var/log/scoring.log .venv/bin/python -m services.scoring & SUPERVISORS+=($!)
+supervise delivery var/log/delivery.log .venv/bin/python -m services.delivery & SUPERVISORS+=($!)
+supervise gateway var/log/gateway.log .venv/bin/gunicorn -c deploy/gunicorn.conf.py -b "127.0.0.1:$GATEWAY_PORT" \
+  "gateway:create_app()" & SUPERVISORS+=($!)
 
 .venv/bin/python -m manyi.cli wait-ready "http://127.0.0.1:$SURVEY_PORT/readyz" \
   "http://127.0.0.1:$GATEWAY_PORT/readyz" "http://127.0.0.1:${MANYI_SCORING_HEALTH_PORT:-8003}/readyz"
@@ -61,6 +98,5 @@ cat <<MSG
     curl -s -H "Authorization: Bearer $MANYI_ADMIN_KEY" http://127.0.0.1:$SURVEY_PORT/api/v1/departments
     curl -s -H "Authorization: Bearer $MANYI_ADMIN_KEY" http://127.0.0.1:$SURVEY_PORT/api/v1/surveys
 MSG
-wait -n "${PIDS[@]}" || true
-echo "manyi: a process exited unexpectedly; see var/log/ (stopping the others)" >&2
-exit 1
+# Wait for a signal; `wait` returns on one, and the trap stops everything.
+while true; do wait; sleep 1; done

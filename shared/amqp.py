@@ -10,9 +10,17 @@ EXCHANGE = "manyi.events"
 QUEUE = "scoring.events"
 DEAD_EXCHANGE = "manyi.dead"
 DEAD_QUEUE = "scoring.dead"
-ROUTING_KEYS = ("response.submitted", "visit.recorded", "demand.updated", "department.changed", "demand.overdue")
+ROUTING_KEYS = ("response.submitted", "visit.recorded", "demand.updated", "department.changed", "demand.overdue",
+                "period.released")
 DELIVERY_LIMIT = 20  # a message that keeps crashing the worker is dead-lettered after this many tries
 REASON_HEADER = "x-manyi-reason"
+ROUTING_KEY_HEADER = "x-manyi-routing-key"  # the key a dead letter was published with, for `manyi replay-dead`
+REQUEST_ID_HEADER = "x-request-id"          # the request that produced the message, to follow it in the logs
+
+
+def request_id_of(props):
+    value = (props.headers or {}).get(REQUEST_ID_HEADER) if props is not None else None
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
 # The webhook deliveries' own queue (issue 17). Every publisher declares it, so events are kept from the
 # first publish on, even before a delivery worker has ever run.
 WEBHOOK_QUEUE = "webhooks.events"
@@ -96,12 +104,12 @@ class Publisher:
         self._connection = self._channel = None
 
     def _publish_all(self, messages, encode):
-        for routing_key, message in messages:
-            self._channel.basic_publish(EXCHANGE, routing_key, encode(message), properties(message),
-                                        mandatory=True)
+        for routing_key, message, *headers in messages:
+            self._channel.basic_publish(EXCHANGE, routing_key, encode(message),
+                                        properties(message, headers[0] if headers else None), mandatory=True)
 
     def publish(self, messages, encode):
-        """`messages`: [(routing_key, message)]. True when all were confirmed by the broker."""
+        """`messages`: [(routing_key, message[, headers])]. True when all were confirmed by the broker."""
         for attempt in (1, 2):
             try:
                 if self._channel is None or not self._channel.is_open:
@@ -115,12 +123,35 @@ class Publisher:
         return False
 
     def ping(self):
-        try:
-            if self._connection is None or not self._connection.is_open:
+        """True when the broker answers. A connection that went stale while idle (the broker dropped it
+        after missed heartbeats, a restart in between) is not an outage: it is replaced once before
+        saying no, so `/readyz` never answers 503 on a healthy broker."""
+        for _ in (1, 2):
+            try:
+                if self._connection is None or not self._connection.is_open:
+                    self.close()
+                    self._open()
+                self._connection.process_data_events(0)
+                return True
+            except (AMQPError, OSError):
                 self.close()
-                self._open()
-            self._connection.process_data_events(0)
-            return True
-        except (AMQPError, OSError):
-            self.close()
-            return False
+        return False
+
+
+def queue_depths(url, queues=(QUEUE, DEAD_QUEUE), timeout=2):
+    """{queue: messages ready} by passive declares on a short-lived connection (for metrics and `check`)."""
+    connection = connect(url, timeout)
+    try:
+        depths = {}
+        for name in queues:
+            channel = connection.channel()
+            try:
+                depths[name] = channel.queue_declare(name, passive=True).method.message_count
+            except pika.exceptions.ChannelClosedByBroker:  # not declared yet: nothing in it
+                depths[name] = 0
+            finally:
+                if channel.is_open:
+                    channel.close()
+        return depths
+    finally:
+        connection.close()

@@ -12,6 +12,7 @@ DEFAULTS = {
     "MANYI_SCORES_DB": "manyi_scores",
     "MANYI_ADMIN_KEY": "",
     "MANYI_PUBLIC_URL": "http://127.0.0.1:8001",
+    "MANYI_SURVEY_URL": "",  # the survey service as the gateway reaches it (dashboard's release); default PUBLIC_URL
     "MANYI_MIN_N": "5",
     "MANYI_LAGGARD_BOTTOM": "3",
     "MANYI_LAGGARD_BELOW": "",
@@ -20,7 +21,7 @@ DEFAULTS = {
     "MANYI_PROXY_HOPS": "0",
     "MANYI_BATCH_SIZE": "200",
     "MANYI_BATCH_LINGER_MS": "50",
-    "MANYI_PREFETCH": "1000",
+    "MANYI_PREFETCH": "400",  # two batches: see services/scoring/consumer.py
     "MANYI_SCORING_HEALTH_PORT": "8003",
     "MANYI_WORKER_ID": "",
     "MANYI_GATEWAY_DB": "manyi_gateway",
@@ -37,6 +38,9 @@ DEFAULTS = {
     "MANYI_WEBHOOK_RETRY_HOURS": "24",
     "MANYI_WEBHOOK_PAUSE_HOURS": "24",
     "MANYI_DELIVERY_HEALTH_PORT": "8004",
+    "MANYI_VISIT_QUARTERS": "2",
+    "MANYI_AUTH_FAILURES": "30",
+    "MANYI_TRUSTED_PROXIES": "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16",
 }
 
 
@@ -64,6 +68,7 @@ class Config:
     demand_days_major: int
     bad_rating_workdays: int  # 差评 rectification term, in Chinese working days
     overdue_sweep_seconds: int  # how often the survey service looks for demands past their deadline
+    survey_url: str  # where the gateway's dashboard sends an admin's release (通报)
     webhooks_db: str  # subscriptions and deliveries (the survey service's API and the delivery worker)
     webhook_allow_private: bool  # let subscriptions target loopback, link-local and metadata addresses
     webhook_timeout: float  # a receiver answers 2xx within this many seconds, or the try failed
@@ -72,6 +77,9 @@ class Config:
     webhook_retry_hours: float  # a delivery is retried this long before it is marked failed (and kept)
     webhook_pause_hours: float  # a subscription whose receiver failed this long is paused
     delivery_health_port: int
+    auth_failures: int  # wrong keys per client per minute before 429 (0: no limit)
+    trusted_proxies: str  # CIDRs whose X-Forwarded-For is believed (with MANYI_PROXY_HOPS > 0)
+    visit_quarters: int  # visits may be recorded for the current quarter and the ones before, this many in all
 
 
 def load(environ=None):
@@ -100,6 +108,7 @@ def load(environ=None):
         demand_days_major=int(env["MANYI_DEMAND_DAYS_MAJOR"]),
         bad_rating_workdays=int(env["MANYI_BAD_RATING_WORKDAYS"]),
         overdue_sweep_seconds=int(env["MANYI_OVERDUE_SWEEP_SECONDS"]),
+        survey_url=(env["MANYI_SURVEY_URL"] or env["MANYI_PUBLIC_URL"]).rstrip("/"),
         webhooks_db=env["MANYI_WEBHOOKS_DB"],
         webhook_allow_private=env["MANYI_WEBHOOK_ALLOW_PRIVATE"] in ("1", "true", "yes"),
         webhook_timeout=float(env["MANYI_WEBHOOK_TIMEOUT_SECONDS"]),
@@ -108,4 +117,7 @@ def load(environ=None):
         webhook_retry_hours=float(env["MANYI_WEBHOOK_RETRY_HOURS"]),
         webhook_pause_hours=float(env["MANYI_WEBHOOK_PAUSE_HOURS"]),
         delivery_health_port=int(env["MANYI_DELIVERY_HEALTH_PORT"]),
+        visit_quarters=int(env["MANYI_VISIT_QUARTERS"]),
+        auth_failures=int(env["MANYI_AUTH_FAILURES"]),
+        trusted_proxies=env["MANYI_TRUSTED_PROXIES"],
     )

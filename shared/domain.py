@@ -69,9 +69,9 @@ def is_read_period(value):
 def period_key(period):
     """Sort key of a period string; a year sorts just before its first quarter (so the newest period
     listed is still the newest quarter)."""
-    if YEAR_RE.match(period):
+    if YEAR_RE.fullmatch(period):
         return (int(period), 0)
-    m = PERIOD_RE.match(period)
+    m = PERIOD_RE.fullmatch(period)
     return (int(m.group(1)), int(m.group(2)))
 
 
@@ -113,6 +113,20 @@ def local_time(moment, fmt="%Y-%m-%d %H:%M"):
 def previous_quarter(period):
     year, quarter = period_key(period)
     return f"{year - 1}Q4" if quarter == 1 else f"{year}Q{quarter - 1}"
+
+
+def quarter_start(period):
+    """The first moment of a quarter, in Asia/Shanghai."""
+    year, quarter = period_key(period)
+    return datetime(year, 3 * (quarter - 1) + 1, 1, tzinfo=SHANGHAI)
+
+
+def reporting_window_start(now, quarters):
+    """Start of the open reporting window: the current quarter and the `quarters` − 1 before it."""
+    period = period_of(now)
+    for _ in range(max(quarters, 1) - 1):
+        period = previous_quarter(period)
+    return quarter_start(period)
 
 
 def quarter_range(first, last):

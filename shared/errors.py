@@ -51,6 +51,11 @@ class Gone(Refused):
     code = 410
 
 
+class TooManyRequests(Refused):
+    """Over a per-client limit (requests, wrong keys): try again after a minute."""
+    code = 429
+
+
 class Unavailable(Refused):
     """A dependency (the database, the broker) is down: try again shortly."""
     code = 503

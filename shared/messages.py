@@ -20,8 +20,9 @@ DEPARTMENT_CHANGED = "department.changed"
 DEMAND_OVERDUE = "demand.overdue"
 SURVEY_OPENED = "survey.opened"
 SURVEY_CLOSED = "survey.closed"
+PERIOD_RELEASED = "period.released"
 TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED, DEMAND_OVERDUE, SURVEY_OPENED,
-         SURVEY_CLOSED)
+         SURVEY_CLOSED, PERIOD_RELEASED)
 
 class EnterpriseSnapshotSchema(Schema):
     """The enterprise's segment attributes as they were when it answered."""
@@ -88,6 +89,10 @@ class DemandStateSchema(Schema):
     closed_at = fields.AwareDateTime(load_default=None, allow_none=True)
     callback_level = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 5))
     actions = fields.List(fields.String())  # what this change did: receive, assign, …
+    # A pseudonym of the enterprise that raised it (a hash, never the code): the figures count how many
+    # enterprises stand behind a department's demands, to withhold them below MANYI_MIN_N (DESIGN §9).
+    # Never forwarded to webhook receivers (services/delivery/translate.py lists the fields it sends).
+    raised_by = fields.String(load_default=None, allow_none=True)
 
 
 class DemandOverdueSchema(Schema):
@@ -112,6 +117,15 @@ class SurveyStatusSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(("open", "closed")))
 
 
+class PeriodReleasedSchema(Schema):
+    """`period.released`: the administrator published a period's figures to portals (通报), as release `release`."""
+    class Meta:
+        unknown = EXCLUDE
+    period = Period(required=True)
+    release = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    released_at = fields.AwareDateTime(required=True)
+
+
 DATA_SCHEMAS = {
     RESPONSE_SUBMITTED: RatingsEventSchema,
     VISIT_RECORDED: RatingsEventSchema,
@@ -120,6 +134,7 @@ DATA_SCHEMAS = {
     DEMAND_OVERDUE: DemandOverdueSchema,
     SURVEY_OPENED: SurveyStatusSchema,
     SURVEY_CLOSED: SurveyStatusSchema,
+    PERIOD_RELEASED: PeriodReleasedSchema,
 }
 
 

@@ -303,6 +303,72 @@ class Cutoff:
             self.cut()
 
 
+class RabbitNode:
+    """A RabbitMQ node of our own (free port, own data directory), for tests that kill the broker.
+
+    The machine's broker on 5672 is shared and is never stopped; this node is a child we may kill -9 and
+    start again on the same port and data (so durable queues and persistent messages survive, as in
+    production). rabbitmq-server drops root for the rabbitmq user, hence the open permissions.
+    """
+
+    def __init__(self):
+        self.port, self.dist_port = free_port(), free_port()
+        self.name = f"manyi-{uuid.uuid4().hex[:8]}@localhost"
+        self.dir = tempfile.mkdtemp(prefix="manyi-rabbit-")
+        Path(self.dir, "plugins").write_text("[].\n")
+        Path(self.dir, "rabbitmq.conf").write_text(f"listeners.tcp.local = 127.0.0.1:{self.port}\n"
+                                                   "log.console = false\n")
+        os.chmod(self.dir, 0o777)
+        for name in ("plugins", "rabbitmq.conf"):
+            os.chmod(Path(self.dir, name), 0o666)
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"amqp://guest:guest@127.0.0.1:{self.port}/%2F"
+
+    def start(self, timeout=150):
+        env = {**os.environ, "RABBITMQ_NODENAME": self.name, "RABBITMQ_NODE_PORT": str(self.port),
+               "RABBITMQ_DIST_PORT": str(self.dist_port), "RABBITMQ_CONFIG_FILE": f"{self.dir}/rabbitmq.conf",
+               "RABBITMQ_MNESIA_BASE": f"{self.dir}/mnesia", "RABBITMQ_LOG_BASE": f"{self.dir}/log",
+               "RABBITMQ_ENABLED_PLUGINS_FILE": f"{self.dir}/plugins", "RABBITMQ_PID_FILE": f"{self.dir}/pid"}
+        with open(os.path.join(self.dir, "server.out"), "ab") as out:
+            self.proc = subprocess.Popen(["rabbitmq-server"], env=env, stdout=out, stderr=out, start_new_session=True)
+        poll(lambda: port_open(self.port) or self.proc.poll() is not None, timeout, 0.2, f"RabbitMQ node {self.name}")
+        if self.proc.poll() is not None:
+            raise AssertionError(f"RabbitMQ node {self.name} failed: {Path(self.dir, 'server.out').read_text()[-2000:]}")
+        return self
+
+    def _processes(self):
+        """Pids of this node's processes: `su` starts beam in a session of its own, so they are found by the
+        node name in their environment (never by a broad pattern: other nodes may run beside)."""
+        mark = f"RABBITMQ_NODENAME={self.name}".encode()
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if mark in Path(entry, "environ").read_bytes().split(b"\0"):
+                        pids.append(int(entry.name))
+                except OSError:
+                    pass
+        return pids
+
+    def kill(self):
+        """kill -9 of the whole node (the script, su, beam and its helpers)."""
+        for pid in self._processes():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.proc is not None:
+            self.proc.wait()
+        poll(lambda: not port_open(self.port), 30, 0.2, "the killed node's port closed")
+
+    def cleanup(self):
+        self.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 class DeliveryWorker:
     """The webhook delivery worker (`python -m services.delivery`) as a real process; quick retries for tests."""
 

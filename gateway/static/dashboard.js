@@ -11,7 +11,8 @@ const charts = {};
 // 0–100, widened when an interval reaches past either end (t intervals of small samples can).
 const SCORE_AXIS = { interval: 20, min: (v) => Math.min(0, Math.floor(v.min / 20) * 20),
   max: (v) => Math.max(100, Math.ceil(v.max / 20) * 20) };
-let state = { period: null, departments: [] };
+let state = { period: null, departments: [], releases: {} };
+const ROLE = document.body.dataset.role;  // "admin" reads live figures and may release; "portal" reads releases
 
 async function getJson(path) {
   const r = await fetch(path, { credentials: "same-origin", headers: { Accept: "application/json" } });
@@ -22,6 +23,8 @@ async function getJson(path) {
 
 const fmt = (x, digits = 1) => (x === null || x === undefined ? "" : Number(x).toFixed(digits));
 const pct = (x) => (x === null || x === undefined ? "" : (100 * x).toFixed(1) + "%");
+// ECharts renders tooltip strings as HTML: a department name is text and must stay text.
+const esc = (text) => String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const interval = (ci) => (ci ? `${fmt(ci[0])} – ${fmt(ci[1])}` : "—");
 // An index lies on 0–100, so its interval is shown clipped to that scale (the API's figures are not clipped);
 // intervals of differences (changes, gaps) are shown as they are.
@@ -90,7 +93,7 @@ async function rankingPanel(period, section) {
       xAxis: { type: "value", ...SCORE_AXIS },
       yAxis: { type: "category", inverse: true, data: ranked.map((d) => d.name), axisLabel: { width: 150, overflow: "truncate" } },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" },
-        formatter: (ps) => { const d = ranked[ps[0].dataIndex]; return `${d.name}<br>第 ${d.rank} 名　指数 ${fmt(d.index)}<br>95%区间 ${indexInterval(d.ci95)}<br>样本企业 ${d.n} 家${d.laggard ? "<br>落后单位" : ""}`; } },
+        formatter: (ps) => { const d = ranked[ps[0].dataIndex]; return `${esc(d.name)}<br>第 ${esc(d.rank)} 名　指数 ${fmt(d.index)}<br>95%区间 ${indexInterval(d.ci95)}<br>样本企业 ${d.n} 家${d.laggard ? "<br>落后单位" : ""}`; } },
       series: [
         { type: "bar", name: "满意度指数", data: ranked.map((d) => ({ value: d.index, itemStyle: { color: d.laggard ? RED : BLUE } })),
           barMaxWidth: 28, label: { show: true, position: "insideLeft", color: "#fff", formatter: (p) => fmt(p.value) } },
@@ -144,7 +147,7 @@ async function demandPanel(period, section) {
       xAxis: { type: "value", minInterval: 1 },
       yAxis: { type: "category", inverse: true, data: open.map((d) => name(d.code)), axisLabel: { width: 150, overflow: "truncate" } },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" },
-        formatter: (ps) => { const d = open[ps[0].dataIndex]; return `${name(d.code)}<br>未结案 ${d.open} 件，其中超期 ${d.overdue} 件`; } },
+        formatter: (ps) => { const d = open[ps[0].dataIndex]; return `${esc(name(d.code))}<br>未结案 ${esc(d.open)} 件，其中超期 ${esc(d.overdue)} 件`; } },
       series: [
         { type: "bar", name: "超期", stack: "open", data: open.map((d) => d.overdue), itemStyle: { color: RED }, barMaxWidth: 28, label: count },
         { type: "bar", name: "未超期", stack: "open", data: open.map((d) => d.open - d.overdue), itemStyle: { color: BLUE }, barMaxWidth: 28, label: count },
@@ -161,9 +164,49 @@ async function demandPanel(period, section) {
 
 const PERIOD_PANELS = [rankingPanel, npsPanel, demandPanel];
 
+// --- release (通报) ----------------------------------------------------------------------------------
+const when = (iso) => new Date(iso).toLocaleString("zh-CN", { hour12: false });
+
+async function loadReleases() {
+  const { releases } = await getJson("/api/v1/periods");
+  state.releases = Object.fromEntries((releases || []).map((r) => [r.period, r]));
+}
+
+function showReleaseState(period) {
+  const r = state.releases[period], line = document.getElementById("release-state");
+  const done = r && r.released ? `第 ${r.release} 次通报（${when(r.released_at)}）` : null;
+  line.textContent = ROLE === "admin"
+    ? `实时数据（仅管理员可见）；门户：${done ? `看到${done}` : "本季度尚未通报，看不到"}`
+    : (done ? `通报数据：${done}` : "本季度尚未通报");
+  line.dataset.release = r && r.released ? String(r.release) : "0";
+  const button = document.getElementById("release");
+  if (button) { button.hidden = false; button.textContent = done ? "再次通报发布本季度" : "通报发布本季度"; }
+}
+
+async function release() {
+  const period = state.period, before = state.releases[period]?.release || 0;
+  if (!confirm(`将 ${period} 的当前数据通报发布给门户？此后补交的评价要再次发布才会出现在门户。`)) return;
+  const button = document.getElementById("release");
+  button.disabled = true;
+  try {
+    const r = await fetch("/dashboard/release", { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: `period=${encodeURIComponent(period)}` });
+    if (r.status !== 202) throw new Error(`${r.status}`);
+    // The worker freezes the figures when it takes the release; show it once the gateway lists it.
+    for (let i = 0; i < 50 && (state.releases[period]?.release || 0) <= before; i++) {
+      await new Promise((ok) => setTimeout(ok, 200));
+      await loadReleases();
+    }
+    showReleaseState(period);
+  } catch (e) {
+    document.getElementById("release-state").textContent = `通报发布失败：${e.message}`;
+  } finally { button.disabled = false; }
+}
+
 async function showPeriod(period) {
   delete document.body.dataset.period;  // set again once every panel is drawn: "this period is shown"
   state.period = period;
+  showReleaseState(period);
   document.getElementById("export").href = `/api/v1/reports/${period}.xlsx`;
   const panels = document.getElementById("panels");
   panels.replaceChildren();
@@ -196,7 +239,7 @@ async function drill(code) {
       : `指数 ${fmt(d.index)}（95%区间 ${indexInterval(d.ci95)}），第 ${d.rank} 名，样本企业 ${d.n} 家，满意率 ${pct(d.satisfied_rate)}，差评率 ${pct(d.bad_rate)}。`,
     d.laggard ? el("span", { class: "badge" }, "落后单位") : ""));
   detail.append(el("h3", {}, "分指标"), table(["指标", "样本企业", "指数", "95%区间"], d.indicators.map((i) =>
-    el("tr", {}, el("td", {}, i.indicator), el("td", {}, String(i.n)),
+    el("tr", {}, el("td", {}, i.indicator), el("td", {}, i.n ?? "—"),
       i.suppressed ? el("td", { class: "suppressed" }, SUPPRESSED) : el("td", {}, fmt(i.index)), el("td", {}, indexInterval(i.ci95))))));
   detail.append(el("h3", {}, "季度走势"));
   const last = trend[trend.length - 1];
@@ -207,7 +250,7 @@ async function drill(code) {
     grid: { left: 8, right: 16, top: 16, bottom: 24, containLabel: true },
     xAxis: { type: "category", data: trend.map((t) => t.period) },
     yAxis: { type: "value", min: 0, max: 100 },
-    tooltip: { trigger: "axis", formatter: (ps) => { const t = trend[ps[0].dataIndex]; return `${t.period}<br>${t.suppressed ? `${SUPPRESSED}（${t.n} 家）` : `指数 ${fmt(t.index)}，${t.n} 家`}`; } },
+    tooltip: { trigger: "axis", formatter: (ps) => { const t = trend[ps[0].dataIndex]; return `${esc(t.period)}<br>${t.released === false ? "未通报" : t.suppressed ? `${SUPPRESSED}（${t.n} 家）` : `指数 ${fmt(t.index)}，${t.n} 家`}`; } },
     series: [{ type: "line", name: "满意度指数", data: trend.map((t) => t.index), connectNulls: false, symbolSize: 8, itemStyle: { color: BLUE } }],
   });
   const segments = el("div", { id: "segments" });
@@ -240,13 +283,15 @@ async function showSegments(code, by, tabs, container) {
     });
   }
   container.append(table(["分群", "样本企业", "指数", "95%区间"], s.segments.map((x) =>
-    el("tr", {}, el("td", {}, valueName(x.value)), el("td", {}, String(x.n)),
+    el("tr", {}, el("td", {}, valueName(x.value)), el("td", {}, x.n ?? "—"),
       x.suppressed ? el("td", { class: "suppressed" }, SUPPRESSED) : el("td", {}, fmt(x.index)), el("td", {}, indexInterval(x.ci95))))));
 }
 
 // --- start ----------------------------------------------------------------------------------------
 async function start() {
-  const { periods } = await getJson("/api/v1/periods");
+  const { periods, releases } = await getJson("/api/v1/periods");
+  state.releases = Object.fromEntries((releases || []).map((r) => [r.period, r]));
+  document.getElementById("release")?.addEventListener("click", release);
   const picker = document.getElementById("period");
   // A year (the annual 三挂钩 assessment) is listed just below its quarters; the latest quarter is shown first.
   const label = (p) => (p.length === 4 ? `${p}年（全年）` : `${p.slice(0, 4)}年第${p.slice(5)}季度`);
@@ -258,7 +303,8 @@ async function start() {
     picker.value = first;
     await showPeriod(first);
   }
-  else document.getElementById("panels").append(el("section", {}, el("p", {}, "还没有任何评价数据。")));
+  else document.getElementById("panels").append(el("section", {}, el("p", {}, ROLE === "admin"
+    ? "还没有任何评价数据。" : "还没有通报发布的季度。")));
   window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
 }
 

@@ -90,12 +90,13 @@ class Lane(threading.Thread):
             return False
         if self.backoff is None:
             self.load_backoff()
-        # Oldest due first; among deliveries due at the same moment (one batch of the fan-out, or all of them
-        # after a resume), in the order the events happened.
-        due = list(self.db.deliveries.find(
+        # Due deliveries in the order the events happened: any due one left out of this batch comes later
+        # than all in it, and the not-due ones that come earlier are in `backoff`. Sorted here again, so that
+        # order never rests on how the database breaks ties.
+        due = sorted(self.db.deliveries.find(
             {"subscription": self.subscription_id, "status": "pending", "next_attempt_at": {"$lte": utcnow()}},
             {"body": 1, "event": 1, "seq": 1, "order_key": 1, "attempts": 1, "window_from": 1},
-        ).sort([("next_attempt_at", 1), ("seq", 1)]).limit(BATCH))
+        ).sort([("seq", 1), ("_id", 1)]).limit(BATCH), key=lambda d: (d["seq"], d["_id"]))
         delivered, sent = [], 0
         for delivery in due:
             if self.blocked(delivery):

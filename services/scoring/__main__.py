@@ -6,14 +6,16 @@ from services.scoring.consumer import Consumer
 from services.scoring.health import Health, serve
 from services.scoring.repository import ScoresStore
 from shared import config as config_module
+from shared import mongo, observe
 
 
 def main():
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    observe.setup_logging("scoring")
     config = config_module.load()
     store = ScoresStore(config)
+    mongo.announce_sessions(store.db)  # a successor can end this process's open transaction if it is killed
     health = Health()
-    serve(health, config.scoring_health_port, store.ping)
+    serve(health, config.scoring_health_port, store.ping, config.amqp_url)
     try:
         store.ensure_indexes()
         health.mongo_ok = True

@@ -17,6 +17,7 @@ class BatchWrites:
     departments: dict = field(default_factory=dict)
     periods: set = field(default_factory=set)
     demands: dict = field(default_factory=dict)  # demand id → newest state in this batch (not older than stored)
+    releases: list = field(default_factory=list)  # period.released data: snapshot the period after this batch
 
     def __bool__(self):
         return bool(self.processed)
@@ -146,6 +147,8 @@ def plan_batch(batch, already_processed, demand_versions=None):
             writes.departments[data["code"]] = data["name"]
         elif message["type"] == messages.DEMAND_UPDATED:
             keep_newest_demand(writes.demands, demand_versions or {}, data)
+        elif message["type"] == messages.PERIOD_RELEASED:
+            writes.releases.append(data)
         # demand.overdue is a push for people (departments, leaders); the figures derive overdue from
         # the deadline, so the worker only records the message as processed.
     return writes

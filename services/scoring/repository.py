@@ -13,8 +13,8 @@ from services.scoring.planning import (
     updated_nps_aggregate,
     voice_changes,
 )
-from shared import mongo
-from shared.domain import quarters_of
+from shared import disclosure, mongo
+from shared.domain import quarters_of, utcnow
 
 RESCORE_SHARD = "rescore"
 DEPARTMENTS_VERSION = "*"  # the version key of the department list, which every period's figures show
@@ -28,6 +28,7 @@ class ScoresStore:
         self.client = mongo.client(config.mongo_url)
         self.db = self.client[config.scores_db]
         self.shard = config.worker_id           # this worker's shard of each aggregate
+        self.min_n = config.min_n               # a release holds back what fewer enterprises changed
         self.ratings = self.db.ratings          # every rating, as received: the ground truth
         self.voices = self.db.voices            # per period, department, enterprise: its ratings as Σw·p, Σw parts
         self.aggregates = self.db.aggregates    # per period, department and worker shard: n, Σq, Σq² per scope
@@ -38,15 +39,19 @@ class ScoresStore:
         self.nps_aggregates = self.db.nps_aggregates  # per period and shard: promoters, passives, detractors
         self.departments = self.db.departments
         self.demands = self.db.demands          # newest state of each demand (by version), for demand figures
+        self.releases = self.db.releases        # one per release (通报) of a period: what portals read
+        self.released = self.db.released        # the documents of each release, frozen (snapshot)
 
     def ensure_indexes(self):
         self.ratings.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
         self.voices.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
-        self.aggregates.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
+        self.aggregates.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)]),
+                                        IndexModel([("department", ASCENDING)])])  # has it ever been rated?
         self.versions.create_indexes([IndexModel([("period", ASCENDING)])])
         self.nps.create_indexes([IndexModel([("period", ASCENDING)])])
         self.nps_aggregates.create_indexes([IndexModel([("period", ASCENDING)])])
         self.demands.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
+        self.released.create_indexes([IndexModel([("release", ASCENDING), ("kind", ASCENDING)])])
 
     def ping(self):
         mongo.ping(self.client)
@@ -119,8 +124,50 @@ class ScoresStore:
                                         ordered=False, session=session)
             self.bump_versions(writes.periods | ({DEPARTMENTS_VERSION} if writes.departments else set()),
                                self.shard, session)
+            for release in writes.releases:  # after the batch's own writes: the snapshot includes them
+                self.snapshot(release, session)
             return writes
         return mongo.run_transaction(self.client, work)
+
+    SNAPSHOT = ("aggregates", "nps_aggregates", "demands", "voices", "nps_voices")
+
+    def snapshot(self, release, session):
+        """Freeze the period's aggregate documents as release N (通报), inside the batch's transaction.
+
+        The copy is of exactly the documents the gateway derives live figures from (aggregates, NPS
+        aggregates, demand states; gateway/figures.py `figures_of`), so released figures come out of the
+        same pure function; answers applied later change the live documents, never the copy. The voices
+        (one per enterprise and department) are copied to compare releases: a department that fewer than
+        MANYI_MIN_N enterprises changed since the previous release keeps that release's documents
+        (shared/disclosure.py), since two releases side by side must not give a late answer away.
+        """
+        period, release_id = release["period"], f"{release['period']}:{release['release']}"
+        where = {"$in": quarters_of(period)} if len(period) == 4 else period  # demands carry their quarter
+        live = {kind: list(self.db[kind].find({"period": where if kind == "demands" else period}, session=session))
+                for kind in self.SNAPSHOT}
+        previous = self.releases.find_one({"period": period}, sort=[("release", -1)], session=session)
+        held = {"departments": [], "nps": False, "demands": []}
+        if previous is not None:
+            before = {kind: [] for kind in live}
+            for d in self.released.find({"release": previous["_id"]}, session=session):
+                before[d["kind"]].append(d["doc"])
+            held = {"departments": disclosure.held_back_departments(before["voices"], live["voices"], self.min_n),
+                    "nps": disclosure.nps_held_back(before["nps_voices"], live["nps_voices"], self.min_n),
+                    "demands": disclosure.demand_departments_held_back(before["demands"], live["demands"], self.min_n)}
+            for kinds, keep in ((("aggregates", "voices"), set(held["departments"])), (("demands",), set(held["demands"]))):
+                for kind in kinds:
+                    live[kind] = [d for d in live[kind] if d["department"] not in keep] + \
+                        [d for d in before[kind] if d["department"] in keep]
+            if held["nps"]:
+                live["nps_aggregates"], live["nps_voices"] = before["nps_aggregates"], before["nps_voices"]
+        frozen = [{"_id": f"{release_id}|{kind}|{doc['_id']}", "release": release_id, "kind": kind, "doc": doc}
+                  for kind, docs in live.items() for doc in docs]
+        if frozen:
+            self.released.insert_many(frozen, ordered=False, session=session)
+        names = [{"code": d["_id"], "name": d["name"]} for d in self.departments.find({}, session=session)]
+        self.releases.insert_one({"_id": release_id, "period": period, "release": release["release"],
+                                  "released_at": release["released_at"], "applied_at": utcnow(),
+                                  "departments": names, "documents": len(frozen), "held_back": held}, session=session)
 
     def apply_nps(self, answers, session):
         ids = {nps_id(p, a["enterprise"]) for a in answers for p in periods_of(a["period"])}

@@ -13,6 +13,7 @@ from services.survey.invitations.store import Invitations
 from services.survey.keys.store import Keys
 from services.survey.keys.use_cases import ensure_admin_key
 from services.survey.outbox import Outbox
+from services.survey.releases.store import Releases
 from services.survey.scheduler import Scheduler
 from services.survey.store import SurveyStore
 from services.survey.surveys.store import Surveys
@@ -22,7 +23,7 @@ from shared import config as config_module
 from shared import mongo
 from shared.errors import Unavailable
 from shared.keys import KeyRing
-from shared.web import RateLimiter
+from shared.limits import SharedLimiter
 
 
 @dataclass
@@ -37,9 +38,10 @@ class SurveyServices:
     responses: Responses
     visits: Visits
     demands: Demands
+    releases: Releases
     outbox: Outbox
     keyring: KeyRing
-    limiter: RateLimiter
+    limiter: SharedLimiter  # public requests per client, counted across processes
     scheduler: Scheduler
     transaction: object = mongo.run_transaction  # (client, work) → work(session) in one journaled transaction
     indexes_ready: bool = field(default=False)
@@ -66,11 +68,13 @@ def bootstrap(config=None, client=None, outbox=None, transaction=mongo.run_trans
     store = SurveyStore(config, client)
     stores = {"keys": Keys(store), "departments": Departments(store), "enterprises": Enterprises(store),
               "surveys": Surveys(store), "invitations": Invitations(store), "responses": Responses(store),
-              "visits": Visits(store), "demands": Demands(store)}
+              "visits": Visits(store), "demands": Demands(store), "releases": Releases(store)}
     # The relay publishes what the unit of work stored: the generic outbox and every store whose records
     # carry their own event.
     event_collections = ["outbox", *(s.collection.name for s in stores.values() if getattr(s, "holds_events", False))]
     return SurveyServices(config=config, store=store, **stores,
                           outbox=outbox or Outbox(store, config, event_collections),
-                          keyring=KeyRing(store.keys, config.admin_key), limiter=RateLimiter(config.rate_limit),
+                          keyring=KeyRing(store.keys, config.admin_key,
+                                          failures=SharedLimiter(store.db.limits, config.auth_failures, "auth")),
+                          limiter=SharedLimiter(store.db.limits, config.rate_limit, "public"),
                           scheduler=Scheduler(store.leases, config.worker_id), transaction=transaction)

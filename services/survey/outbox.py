@@ -18,9 +18,10 @@ import time
 import uuid
 from datetime import timedelta
 
+from prometheus_client.core import GaugeMetricFamily
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
-from shared import amqp, messages, mongo
+from shared import amqp, messages, mongo, observe
 from shared.domain import utcnow
 
 log = logging.getLogger(__name__)
@@ -33,12 +34,17 @@ DISPATCH_BACKLOG = 10_000  # messages waiting for the dispatcher; past that, the
 TICK_SECONDS = 0.5
 
 
+def headers_of(request_id):
+    return {amqp.REQUEST_ID_HEADER: request_id} if request_id else None
+
+
 def event_record(routing_key, message, record=None, at=None):
     """A record that carries an event: `record` (by default an entry of the generic outbox, its id the
     message's) with the message, its routing key, `published` false and `created_at` (the relay's order)."""
     record = record if record is not None else {"_id": message["id"]}
+    # The request id rides along, so the message carries it even when the relay publishes it later.
     return {**record, "routing_key": routing_key, "message": message, "published": False,
-            "created_at": record.get("created_at") or at or utcnow()}
+            "created_at": record.get("created_at") or at or utcnow(), "request_id": observe.request_id()}
 
 
 class Outbox:
@@ -71,7 +77,7 @@ class Outbox:
         """
         if time.monotonic() < self._breaker_until:
             return False
-        item = (collection, record_id, routing_key, message)
+        item = (collection, record_id, routing_key, message, headers_of(observe.request_id()))
         if self._thread is None:
             return self._publish([item])
         try:
@@ -81,10 +87,11 @@ class Outbox:
             return False
 
     def _publish(self, items):
-        """Publish [(collection, record id, routing key, message)] with confirms; mark them on success."""
-        if self.publisher().publish([(rk, m) for _, _, rk, m in items], messages.encode):
+        """Publish [(collection, record id, routing key, message, headers)] with confirms; mark them on success."""
+        if self.publisher().publish([(rk, m, h) for _, _, rk, m, h in items], messages.encode):
             with self._marks_lock:
-                self._marks.extend((collection, record_id) for collection, record_id, _, _ in items)
+                self._marks.extend((collection, record_id) for collection, record_id, *_ in items)
+            observe.PUBLISHED.labels("request").inc(len(items))
             return True
         self._breaker_until = time.monotonic() + BREAKER_SECONDS
         log.warning("broker unavailable: %d messages left to the relay", len(items))
@@ -151,16 +158,38 @@ class Outbox:
         for collection in self.collections:
             pending = list(self.store.db[collection].find(
                 {"published": False, "created_at": {"$lt": utcnow() - self.grace}},
-                {"message": 1, "routing_key": 1}).sort("created_at", 1).limit(RELAY_BATCH))
+                {"message": 1, "routing_key": 1, "request_id": 1}).sort("created_at", 1).limit(RELAY_BATCH))
             if not pending:
                 continue
-            if not publisher.publish([(r["routing_key"], r["message"]) for r in pending], messages.encode):
+            if not publisher.publish([(r["routing_key"], r["message"], headers_of(r.get("request_id")))
+                                      for r in pending], messages.encode):
                 log.warning("relay: broker unavailable, %d records wait", len(pending))
                 return published
             mongo.update_in(self.store.db[collection], [r["_id"] for r in pending], {"$set": {"published": True}})
             published += len(pending)
+            observe.PUBLISHED.labels("relay").inc(len(pending))
             log.info("relay: published %d pending %s", len(pending), collection)
         return published
+
+    def backlog(self):
+        """(records not yet published, age in seconds of the oldest of them) over every event collection."""
+        count, oldest = 0, None
+        for collection in self.collections:
+            records = self.store.db[collection]
+            count += records.count_documents({"published": False})
+            first = records.find_one({"published": False}, {"created_at": 1}, sort=[("created_at", 1)])
+            if first is not None and (oldest is None or first["created_at"] < oldest):
+                oldest = first["created_at"]
+        return count, (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+
+    def collector(self):
+        """Outbox figures for `/metrics`, read from the database when scraped (the same in every worker)."""
+        def collect():
+            count, age = self.backlog()
+            yield GaugeMetricFamily("manyi_outbox_backlog", "Accepted records not yet published", value=count)
+            yield GaugeMetricFamily("manyi_outbox_oldest_unpublished_seconds",
+                                    "Age of the oldest accepted record not yet published (0: none)", value=age)
+        return observe.FunctionCollector(collect)
 
     def start(self):
         if self._thread is None:

@@ -10,7 +10,7 @@ from shared import mongo
 
 class SurveyStore:
     COLLECTIONS = ("keys", "departments", "enterprises", "surveys", "invitations", "invitation_events",
-                   "responses", "outbox", "leases", "visits", "demands")
+                   "responses", "outbox", "leases", "visits", "demands", "releases")
 
     def __init__(self, config, client=None):
         """`client`: a MongoClient, by default the process's one for `config.mongo_url` (tests pass a fake)."""

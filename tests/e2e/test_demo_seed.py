@@ -10,7 +10,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_the_demo_county_shows_two_quarters_a_ranking_and_demand_figures(system):
-    config, procs, _, gw = system
+    config, procs, api, gw = system
     admin, said = config.admin_key, []
     seed(procs.survey_url, admin, out=said.append)
     assert said[0].startswith("manyi: seeded a demo county: 8 departments, 40 enterprises")
@@ -29,6 +29,12 @@ def test_the_demo_county_shows_two_quarters_a_ranking_and_demand_figures(system)
     assert trend[1]["change"] is not None
     stats = ok(gw("GET", f"/api/v1/demands/stats?period={now}", admin), 200)["departments"]
     assert sum(d["received"] for d in stats) > len(DEPARTMENTS) and any(not d["suppressed"] for d in stats)
+
+    # last quarter is released (通报): a portal reads it, and the current quarter answers 404 until released
+    portal = ok(api("POST", "/api/v1/keys", admin, {"role": "portal", "name": "门户"}), 201)["key"]
+    poll(lambda: gw("GET", f"/api/v1/indices?period={before}", portal).status == 200, 30, 0.2, "the release")
+    assert gw("GET", f"/api/v1/indices?period={now}", portal).status == 404
+    assert said[0].endswith(f"{before} released to portals, {now} not yet")
 
     seed(procs.survey_url, admin, out=said.append)  # the second make up keeps the data
     assert said[-2] == "manyi: demo county already seeded; keeping the data"

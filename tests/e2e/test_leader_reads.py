@@ -149,12 +149,15 @@ def test_nps_and_periods(system, county):
     config, _, _, gw = system
     _, answers, _ = county
     body = ok(gw("GET", f"/api/v1/nps?period={Q3}", config.admin_key), 200)
+    # an admin reads the live figures, marked as such (issue 12); the figures themselves are unchanged
+    assert [body.pop(k) for k in ("released", "release", "released_at")] == [False, None, None]
     marks = [a["q7"] for a in answers[Q3].values()]
     promoters, detractors = sum(m >= 9 for m in marks), sum(m <= 6 for m in marks)
     assert body == {"period": Q3, "n": len(marks), "nps": pytest.approx(100 * (promoters - detractors) / len(marks)),
                     "promoters": promoters, "passives": len(marks) - promoters - detractors,
                     "detractors": detractors, "suppressed": False}
     empty = ok(gw("GET", "/api/v1/nps?period=2020Q1", config.admin_key), 200)
+    assert [empty.pop(k) for k in ("released", "release", "released_at")] == [False, None, None]
     assert empty == {"period": "2020Q1", "n": 0, "nps": None, "promoters": None, "passives": None,
                      "detractors": None, "suppressed": True}
     assert {Q2, Q3} <= set(ok(gw("GET", "/api/v1/periods", config.admin_key), 200)["periods"])

@@ -229,6 +229,26 @@ def test_used_expired_closed_and_unknown_links_have_their_own_pages(system, coun
         shot(phone, f"respondent-8-{name}")
 
 
+def test_a_bad_rating_asks_whether_the_department_may_know_who_gave_it(system, county, phone):
+    _, url, token = county["links"][5]
+    phone.goto(url)
+    assert "不会知道是哪家企业" in phone.inner_text("#promise")
+    assert phone.is_hidden("#consent")  # nothing to consent to without a 差评
+    choose(phone, "q1", "5")
+    assert phone.is_hidden("#consent")
+    choose(phone, "q1", "1")
+    assert phone.is_visible("#consent") and "实名回访" in phone.inner_text("#consent")
+    assert phone.is_checked("#consent input[value=no]")  # anonymous unless the enterprise says otherwise
+    shot(phone, "respondent-consent")
+    phone.click("#consent input[value=yes] + span")
+    choose(phone, "q2", "否")
+    phone.click("#submit")
+    phone.wait_for_selector("#thanks", state="visible")
+    assert stored(county, token)["contact_ok"] is True
+    (demand,) = county["db"].demands.find({"source.id": stored(county, token)["_id"]})
+    assert demand["category"] == "bad_rating" and demand["contact_ok"] is True
+
+
 def test_numbers_count_what_is_shown_and_a_bad_rating_asks_why(system, county, phone):
     config, _, survey_api, _ = system
     ent, url, token = county["links"][9]

@@ -123,14 +123,14 @@ def test_a_visit_s_demands_through_their_life_and_the_gateway_figures(county):
                            "suppressed": False}
 
     def gateway_figures():
-        reply = ok(county["gateway"]("GET", f"/api/v1/demands/stats?period={period}", k["portal"]), 200)
+        reply = ok(county["gateway"]("GET", f"/api/v1/demands/stats?period={period}", k["admin"]), 200)
         got = {d.pop("code"): d for d in reply["departments"]}
         return got if got["tax"]["callback_n"] == 2 and got["market"]["callback_n"] == 1 else None
     got = poll(gateway_figures, 30, 0.2, "the gateway's demand figures")
     assert got["market"] == want["market"] and got["tax"] == want["tax"]
     assert got["land"]["received"] == 0
     # the ranking report's 诉求办理 sheet: the same figures, as numbers
-    report = county["gateway"]("GET", f"/api/v1/reports/{period}.xlsx", k["portal"])
+    report = county["gateway"]("GET", f"/api/v1/reports/{period}.xlsx", k["admin"])
     assert report.status == 200
     ws = load_workbook(io.BytesIO(report.raw))["诉求办理"]
     header = [c.value for c in ws[1]]
@@ -142,7 +142,7 @@ def test_a_visit_s_demands_through_their_life_and_the_gateway_figures(county):
         assert {field: row[col] for col, field in REPORT_COLUMNS.items()} == \
             {field: figures[field] for field in REPORT_COLUMNS.values()}
     # the visit's ratings are in the indices through channel `visit`
-    index = ok(county["gateway"]("GET", f"/api/v1/departments/tax/index?period={period_of(utcnow())}", k["portal"]), 200)
+    index = ok(county["gateway"]("GET", f"/api/v1/departments/tax/index?period={period_of(utcnow())}", k["admin"]), 200)
     assert index["channels"]["visit"] == 1
 
 
@@ -165,7 +165,7 @@ def test_a_bad_rating_in_a_survey_answer_opens_a_rectification_demand(county):
     ok(s("POST", "/api/v1/responses", body={"token": invitation["token"], "answers": {"q1": 2}}), 202)
     assert ok(s("GET", "/api/v1/demands?category=bad_rating&department=land", k["admin"]), 200)["total"] == 1
     period = period_of(parse(demand["received_at"]))
-    poll(lambda: next(d for d in ok(county["gateway"]("GET", f"/api/v1/demands/stats?period={period}", k["portal"]),
+    poll(lambda: next(d for d in ok(county["gateway"]("GET", f"/api/v1/demands/stats?period={period}", k["admin"]),
                                     200)["departments"] if d["code"] == "land")["received"] == 1,
          30, 0.2, "the 差评 demand in the gateway's figures")
 

@@ -40,7 +40,7 @@ def visit(c, ratings, demands, visited_at=None):
 
 
 def stats(c, period):
-    reply = ok(c["gateway"]("GET", f"/api/v1/demands/stats?period={period}", c["keys"]["portal"]), 200)
+    reply = ok(c["gateway"]("GET", f"/api/v1/demands/stats?period={period}", c["admin"]), 200)
     return {d["code"]: d for d in reply["departments"]}
 
 
@@ -71,7 +71,7 @@ def test_a_visit_and_its_demands_reach_the_gateway_figures(county):
                              "callback_index": None, "suppressed": True}
     assert got["tax"]["open"] == 1 and got["tax"]["assigned_within_1_day"] == 1 and got["tax"]["resolved"] == 0
     # the visit ratings count in the department indices as channel `visit`
-    index = ok(c["gateway"]("GET", f"/api/v1/departments/tax/index?period={period}", c["keys"]["portal"]), 200)
+    index = ok(c["gateway"]("GET", f"/api/v1/departments/tax/index?period={period}", c["admin"]), 200)
     assert index["n"] == 1 and index["channels"] == {"survey": 0, "visit": 1}
     # and the gateway's store holds no enterprise identity for demands
     assert c["enterprise"]["code"] not in repr(list(c["scores"].demands.find({})))

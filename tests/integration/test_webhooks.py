@@ -6,6 +6,7 @@ import json
 import signal
 import threading
 import time
+import urllib.request
 import uuid
 from datetime import timedelta
 
@@ -188,7 +189,7 @@ def test_500_twice_then_200_gets_the_event_once_more_and_then_stops(county, work
     receiver = Receiver(statuses=[500, 500]).start()
     try:
         hook = subscribe(county, receiver.url)
-        workers()
+        worker = workers()
         batch = demand_lives(1)[:1]
         publish(county["config"], batch)
         poll(lambda: deliveries(county, hook["id"], status="delivered")["deliveries"], 30, what="delivered")
@@ -200,6 +201,11 @@ def test_500_twice_then_200_gets_the_event_once_more_and_then_stops(county, work
         while time.monotonic() < quiet_until:
             assert len(receiver.requests) == 3, "a delivered event was sent again"
             time.sleep(0.1)
+        with urllib.request.urlopen(worker.url + "/metrics", timeout=10) as reply:
+            metrics = reply.read().decode()
+        assert 'manyi_webhook_deliveries_total{outcome="retry"} 2' in metrics
+        assert 'manyi_webhook_deliveries_total{outcome="delivered"} 1' in metrics
+        assert "manyi_webhook_pending 0" in metrics
     finally:
         receiver.stop()
 

@@ -21,8 +21,8 @@ def manyi_services(compose):
             if name in ("survey", "scoring", "delivery", "gateway")}
 
 
-def test_the_four_processes_rabbitmq_and_mongodb_are_there(compose):
-    assert set(compose["services"]) == {"rabbitmq", "mongo", "survey", "scoring", "delivery", "gateway"}
+def test_the_four_processes_rabbitmq_mongodb_and_the_proxy_are_there(compose):
+    assert set(compose["services"]) == {"rabbitmq", "mongo", "survey", "scoring", "delivery", "gateway", "proxy"}
 
 
 def test_every_variable_is_one_the_code_reads(compose):
@@ -62,7 +62,8 @@ def test_web_processes_run_the_app_factories_under_gunicorn_on_their_default_por
         command = svc["command"]
         assert command[0] == "gunicorn" and command[-1] == factory
         assert command[command.index("-b") + 1] == f"0.0.0.0:{ports[name]}"
-        assert f"{ports[name]}:{ports[name]}" in svc["ports"]
+        assert "ports" not in svc and svc["expose"] == [ports[name]]  # only through the proxy (issue 11)
+        assert f"{ports[name]}:{ports[name]}" in compose["services"]["proxy"]["ports"]
         assert f"127.0.0.1:{ports[name]}/readyz" in " ".join(svc["healthcheck"]["test"])
         module = factory.split(":")[0]
         assert (ROOT / module.replace(".", "/")).is_dir()
@@ -95,3 +96,29 @@ def test_deploy_readme_documents_every_variable_with_its_default():
         assert row, f"deploy/README.md does not list {name}"
         if default and name != "MANYI_WORKER_ID":
             assert f"`{default}`" in row.group(1), f"{name}: the documented default differs from {default!r}"
+
+
+def test_the_proxy_buffers_requests_with_timeouts_and_forwards_the_client(compose):
+    proxy = compose["services"]["proxy"]
+    assert proxy["image"].startswith("nginx:")
+    assert set(proxy["ports"]) == {"8001:8001", "8002:8002"}
+    assert set(proxy["depends_on"]) == {"survey", "gateway"}
+    (mount,) = proxy["volumes"]
+    source, target = mount.split(":")[:2]
+    assert target == "/etc/nginx/nginx.conf"
+    conf = (ROOT / source).read_text()
+    for directive in ("client_header_timeout 10s", "client_body_timeout 30s", "proxy_request_buffering on",
+                      "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for",
+                      "proxy_pass http://survey:8001", "proxy_pass http://gateway:8002"):
+        assert directive in conf, directive
+    assert conf.count("{") == conf.count("}")
+    for name in APPS:  # the apps believe exactly one proxy hop, from the compose network
+        env = compose["services"][name]["environment"]
+        assert env["MANYI_PROXY_HOPS"] == "1"
+        trusted = env.get("MANYI_TRUSTED_PROXIES", config_module.DEFAULTS["MANYI_TRUSTED_PROXIES"])
+        assert "172.16.0.0/12" in trusted  # docker's default bridge networks
+
+
+def test_web_processes_run_the_buffering_worker():
+    conf = (ROOT / "deploy/gunicorn.conf.py").read_text()
+    assert 'worker_class = "shared.http_worker.BufferingWorker"' in conf

@@ -52,9 +52,10 @@ def response_message(response_id, survey, enterprise, ratings, nps, at):
     return messages.envelope(messages.RESPONSE_SUBMITTED, data, id_=response_id, occurred_at=at)
 
 
-def accept(services, token, answers, reasons=None):
+def accept(services, token, answers, contact_ok=False, reasons=None):
     """Accept `answers` for `token` durably; returns the response id or raises a Refused (404, 409, 410, 400).
 
+    `contact_ok`: the enterprise agrees that the departments it rates 1–2 may learn who it is (实名回访).
     `reasons` ({rating question id: text}) says why the enterprise gave a rating of 1–2; it travels with the
     差评 demand to the rated department, and is stored with the answer but never put in the event.
     """
@@ -85,15 +86,14 @@ def accept(services, token, answers, reasons=None):
     ratings = form.ratings_of(survey["questions"], clean, survey.get("scale"))
     message = response_message(response_id, survey, enterprise, ratings, form.nps_of(survey["questions"], clean), now)
     record = {"_id": response_id, "token": token, "survey_id": survey["_id"], "survey_code": survey["code"],
-              "enterprise": enterprise["code"], "answers": clean, **({"reasons": reasons} if reasons else {}),
-              "fingerprint": fingerprint(answers),
-              "created_at": now}
+              "enterprise": enterprise["code"], "answers": clean, "contact_ok": bool(contact_ok),
+              **({"reasons": reasons} if reasons else {}), "fingerprint": fingerprint(answers), "created_at": now}
     # One unit of work: one journaled insert, or with 差评 demands one transaction, so neither exists alone.
     uow = services.unit_of_work()
     services.responses.add(uow, event_record(messages.RESPONSE_SUBMITTED, message, record))
     services.demands.add_all(uow, bad_rating_demands(services, survey, enterprise["code"], response_id,
-                                                             with_reasons(survey["questions"], clean, ratings, reasons),
-                                                             now))
+                                                     with_reasons(survey["questions"], clean, ratings, reasons), now,
+                                                     contact_ok))
     try:
         uow.commit()
     except AlreadyExists:  # the same answer sent twice at once, or another link of the same enterprise
@@ -111,9 +111,10 @@ def with_reasons(questions, answers, ratings, reasons):
     return [{**r, "comment": reasons.get(r["question"]) or following.get(r["question"])} for r in ratings]
 
 
-def bad_rating_demands(services, survey, enterprise_code, response_id, ratings, at):
+def bad_rating_demands(services, survey, enterprise_code, response_id, ratings, at, contact_ok=False):
     """The 差评 rectification demands an answer opens, one per rating at level 1–2."""
     texts = {q["id"]: q["text"] for q in survey["questions"]}
     return ledger.rectifications(
         ratings, at, enterprise_code, {"kind": "response", "id": response_id, "survey": survey["_id"]},
-        Terms.of(services.config), lambda r: (texts[r["question"]], {"question": r["question"]}))
+        Terms.of(services.config), lambda r: (texts[r["question"]], {"question": r["question"]}),
+        contact_ok=bool(contact_ok))

@@ -51,3 +51,8 @@ def condition_text(question, by_id, numbers):
     """How a question's show_if reads to a respondent who sees every question: 第2题选“是”."""
     parts = [f"第{numbers[ref]}题选“{value}”" for ref, value in (question.get("show_if") or {}).items() if ref in by_id]
     return "且".join(parts)
+
+
+def contact_ok_from_form(form):
+    """The consent question's answer: only an explicit 同意 (`contact_ok=yes`) names the enterprise to a department."""
+    return form.get("contact_ok", "") == "yes"

@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from services.survey.answers.accept import accept, response_id_of
-from services.survey.answers.form_post import answers_from_form, condition_text, reasons_from_form
+from services.survey.answers.form_post import answers_from_form, condition_text, contact_ok_from_form, reasons_from_form
 from services.survey.web import services
 from shared.domain import LEVEL_NAMES, local_time, utcnow
 from shared.errors import Refused
@@ -86,7 +86,8 @@ def submit_form(token):
         return message(404, **UNKNOWN)
     try:
         answers = answers_from_form(survey["questions"], request.form)
-        accept(services(), token, answers, reasons_from_form(survey["questions"], answers, request.form))
+        accept(services(), token, answers, contact_ok_from_form(request.form),
+               reasons_from_form(survey["questions"], answers, request.form))
     except Refused as rejected:
         if rejected.code == 400:
             return questionnaire(token, survey, enterprise, values=request.form, errors=rejected.errors,

@@ -32,8 +32,12 @@ def as_record(demand):
                         at=demand["received_at"])
 
 
-def rectifications(ratings, at, enterprise, source, terms, subject_of, actor=SYSTEM):
-    """差评 demands (as records) for every rating at level 1–2 of `ratings` (DESIGN §4)."""
+def rectifications(ratings, at, enterprise, source, terms, subject_of, actor=SYSTEM, contact_ok=None):
+    """差评 demands (as records) for every rating at level 1–2 of `ratings` (DESIGN §4).
+
+    `contact_ok`: the enterprise's consent to be named to the department, for the whole answer; None takes
+    each rating's own `contact_ok` (a visit asks per rating).
+    """
     records = []
     for rating in ratings:
         if rating["level"] > 2:
@@ -41,7 +45,8 @@ def rectifications(ratings, at, enterprise, source, terms, subject_of, actor=SYS
         subject, detail = subject_of(rating)
         text = rules.bad_rating_text(rating["level"], subject, rating.get("comment"))
         records.append(as_record(rules.new_bad_rating(new_id(), rating["department"], text, at, actor, enterprise,
-                                                      {**source, **detail}, terms)))
+                                                      {**source, **detail}, terms,
+                                                      rating.get("contact_ok") if contact_ok is None else contact_ok)))
     return records
 
 

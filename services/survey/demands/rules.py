@@ -5,6 +5,7 @@ demand (assigned again, with a fresh term). Every change appends one history ent
 demand's `version`, which the `demand.updated` event carries so that readers keep the newest state.
 """
 import functools
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -119,9 +120,14 @@ def bad_rating_text(level, subject, comment=None):
     return f"{text}；企业意见：{comment}" if comment else text
 
 
-def new_bad_rating(id_, department, text, at, actor, enterprise, source, terms):
-    """A 差评 rectification demand: opened already assigned to the rated department, due in 15 working days."""
-    demand = new_demand(id_, department, BAD_RATING, "ordinary", text, at, actor, enterprise, source)
+def new_bad_rating(id_, department, text, at, actor, enterprise, source, terms, contact_ok=False):
+    """A 差评 rectification demand: opened already assigned to the rated department, due in 15 working days.
+
+    `contact_ok`: the enterprise agreed that the department may learn who it is (实名回访); without it the
+    department sees the demand anonymously (`as_seen_by`).
+    """
+    demand = {**new_demand(id_, department, BAD_RATING, "ordinary", text, at, actor, enterprise, source),
+              "contact_ok": bool(contact_ok)}
     change = assign(demand, department, None, at, actor, terms)
     return apply(demand, change)
 
@@ -190,6 +196,40 @@ def may_see(key, demand):
     return key["role"] != "department" or key.get("department") == demand["department"]
 
 
+IDENTIFYING_SOURCE = ("id",)  # the response or visit id names the enterprise (the answer, the visit's other demands)
+
+
+def is_anonymous_to(key, demand):
+    """A department key reading a 差评 given without consent: the rated department must not learn who gave it.
+
+    Demands the enterprise raised itself (诉求 in a visit) keep its identity: it asked to be helped.
+    Admins (who make the callback) and cadres (who made the visit) always see it.
+    """
+    return key["role"] == "department" and demand.get("category") == BAD_RATING and not demand.get("contact_ok")
+
+
+def day_of(moment):
+    """Midnight (Asia/Shanghai) of a moment: an exact second would link an anonymous 差评 to the identified demands
+    of the same visit, opened in the same instant."""
+    if not isinstance(moment, datetime):
+        return moment
+    local = moment.astimezone(SHANGHAI) if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+    return datetime.combine(local.date(), time(0), SHANGHAI)
+
+
+def as_seen_by(key, demand):
+    """The demand as `key` may see it: for an anonymous 差评, without the enterprise, the ids of its answer or
+    visit, and the exact times of the automatic steps; its text, question and deadline stay."""
+    if not is_anonymous_to(key, demand):
+        return {**demand, "anonymous": False}
+    source = {k: v for k, v in (demand.get("source") or {}).items() if k not in IDENTIFYING_SOURCE}
+    history = [h if h.get("by", {}).get("role") == "department" else
+               {**h, "at": day_of(h["at"]), "by": {"role": h.get("by", {}).get("role")}}  # no cadre who visited
+               for h in demand.get("history", [])]
+    return {**demand, "enterprise": None, "source": source, "history": history, "anonymous": True,
+            **{k: day_of(demand.get(k)) for k in ("received_at", "assigned_at", "first_assigned_at")}}
+
+
 def actor_of(key):
     return {"role": key["role"], "name": key.get("name"), "key": key.get("_id")}
 
@@ -208,10 +248,18 @@ def updated_event(demand, created=False):
     that webhooks can tell an assignment from a progress note without the previous state.
     """
     actions = [e["action"] for e in (demand["history"] if created else demand["history"][-1:])]
-    data = {"demand_id": demand["_id"], **{k: _iso(demand[k]) for k in STATE_FIELDS}, "actions": actions}
+    data = {"demand_id": demand["_id"], **{k: _iso(demand[k]) for k in STATE_FIELDS}, "actions": actions,
+            "raised_by": raised_by(demand)}
     at = demand["history"][-1]["at"]
     return messages.envelope(messages.DEMAND_UPDATED, data, id_=f"{demand['_id']}:{demand['version']}",
                              occurred_at=at)
+
+
+def raised_by(demand):
+    """A pseudonym of the demand's enterprise for the figures: distinct per enterprise and period, not its code."""
+    if not demand.get("enterprise"):
+        return None
+    return hashlib.sha256(f"raised-by\x1f{demand['period']}\x1f{demand['enterprise']}".encode()).hexdigest()[:16]
 
 
 def overdue_event(demand, now):

@@ -33,7 +33,7 @@ class DemandQuerySchema(Schema):
     overdue = fields.Boolean(load_default=None)
     sort = fields.String(load_default="deadline", validate=validate.OneOf(("deadline", "-deadline", "received_at",
                                                                             "-received_at")))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))  # skip() must fit in 8 bytes
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 500))
 
 
@@ -58,7 +58,12 @@ class DemandSchema(Schema):
     urgency = fields.String()
     status = fields.String()
     text = fields.String()
-    enterprise = fields.String(allow_none=True)
+    enterprise = fields.String(allow_none=True, metadata={
+        "description": "统一社会信用代码; null for a department key on a 差评 whose enterprise did not consent"})
+    contact_ok = fields.Boolean(metadata={"description": "差评 only: the enterprise agreed to be contacted (实名回访)"})
+    anonymous = fields.Boolean(metadata={
+        "description": "true when the enterprise's identity (code, response or visit id, exact times) is withheld "
+                       "from this key: a department key reading a 差评 given without consent"})
     source = fields.Dict()
     period = fields.String()
     received_at = fields.DateTime()

@@ -3,6 +3,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from shared.domain import local_time
+from shared.exports import safe_row
 
 STATUS_ZH = {"received": "已受理", "assigned": "已交办", "resolved": "已办结", "closed": "已销号"}
 ACTION_ZH = {"receive": "受理", "assign": "交办", "progress": "进展", "resolve": "办结", "callback": "回访"}
@@ -37,13 +38,13 @@ def ledger_workbook(demands, department_names, enterprise_names):
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
     for d in demands:
-        enterprise = d.get("enterprise") or ""
-        sheet.append([d["_id"], department_names.get(d["department"], d["department"]),
+        enterprise = d.get("enterprise") or ("匿名（企业未同意实名回访）" if d.get("anonymous") else "")
+        sheet.append(safe_row([d["_id"], department_names.get(d["department"], d["department"]),
                       CATEGORY_ZH.get(d["category"], d["category"]), URGENCY_ZH.get(d["urgency"], d["urgency"]), d["text"],
                       f"{enterprise_names[enterprise]}（{enterprise}）" if enterprise in enterprise_names else enterprise,
                       STATUS_ZH[d["status"]], local_time(d["received_at"]), local_time(d.get("deadline")),
                       local_time(d.get("resolved_at")), d.get("resolution") or "", d.get("callback_level") or "",
-                      "是" if d["overdue"] else "否", history_text(d["history"], department_names)])
+                      "是" if d["overdue"] else "否", history_text(d["history"], department_names)]))
         for cell in sheet[sheet.max_row]:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             if d["overdue"]:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from openpyxl import Workbook, load_workbook
 
+from services.survey.uploads import NotAWorkbook, check_workbook
 from shared.domain import CAPITALS, OWNERSHIPS, SCALES, SEGMENT_ATTRIBUTES, uscc_check_char, uscc_is_valid, utcnow
 from shared.errors import Invalid
 
@@ -34,6 +35,10 @@ def read_table(filename, content):
     name = (filename or "").lower()
     if name.endswith(".xlsx"):
         try:
+            check_workbook(content)
+        except NotAWorkbook as refused:
+            raise ImportRefused("not a readable .xlsx workbook", {"file": refused.pair}) from None
+        try:
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
             raise ImportRefused("not a readable .xlsx workbook", {"file": ["无法读取该 Excel 文件", repr(exc)[:200]]}) from exc
@@ -50,7 +55,11 @@ def read_table(filename, content):
                 continue
         else:
             raise ImportRefused("unreadable CSV encoding", {"file": ["CSV 编码无法识别（请用 UTF-8）", "not UTF-8 or GB18030"]})
-        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+        try:
+            return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+        except csv.Error as exc:  # a field over csv's 131,072-character limit, a NUL byte, …
+            raise ImportRefused("unreadable CSV", {"file": ["CSV 文件格式有误（字段过长或含非法字符）",
+                                                         str(exc)[:200]]}) from None
     raise ImportRefused("only .xlsx and .csv files", {"file": ["仅支持 .xlsx 或 .csv 文件", "must be .xlsx or .csv"]})
 
 

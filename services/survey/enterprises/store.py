@@ -8,6 +8,9 @@ FIELDS = ("name", *SEGMENT_ATTRIBUTES)  # besides the code, which is the _id
 BATCH = 1000
 
 
+IMPORT_SECONDS = 300
+
+
 class Enterprises:
     def __init__(self, db):
         self.db = db
@@ -40,7 +43,8 @@ class Enterprises:
                 if progress:
                     progress(start + len(batch), len(enterprises))
             return created
-        return mongo.run_transaction(self.db.client, work)
+        # A county's whole list in one transaction takes longer than the bound meant for hot paths.
+        return mongo.run_transaction(self.db.client, work, seconds=IMPORT_SECONDS)
 
     def get(self, code):
         """The enterprise as the API shows it ({code, name, scale, …}), or None."""

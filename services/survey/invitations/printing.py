@@ -15,6 +15,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
 from shared.domain import local_time
+from shared.exports import cell_text, safe_row
 
 # A CID font built into every PDF reader's Chinese support: no font file to ship or embed.
 CHINESE_FONT = "STSong-Light"
@@ -74,6 +75,7 @@ def invitations_pdf(survey_title, rows):
     """A4 pages of six cards each: enterprise name, QR code, link, and how to answer."""
     out = io.BytesIO()
     pdf = canvas.Canvas(out, pagesize=A4)
+    survey_title = cell_text(survey_title)
     pdf.setTitle(f"{survey_title} 邀请二维码")
     page_w, page_h = A4
     card_w, card_h = page_w / COLUMNS, page_h / ROWS
@@ -88,7 +90,7 @@ def invitations_pdf(survey_title, rows):
         pdf.setDash()
         top = y + card_h - 14 * mm
         pdf.setFont(CHINESE_FONT, 13)
-        for n, line in enumerate(_fit(row["name"] or row["enterprise"], CHINESE_FONT, 13, card_w - 20 * mm)[:2]):
+        for n, line in enumerate(_fit(cell_text(row["name"] or row["enterprise"]), CHINESE_FONT, 13, card_w - 20 * mm)[:2]):
             pdf.drawCentredString(x + card_w / 2, top - n * 16, line)
         pdf.setFont(CHINESE_FONT, 9)
         pdf.drawCentredString(x + card_w / 2, top - 34, _fit(survey_title, CHINESE_FONT, 9, card_w - 20 * mm)[0])
@@ -117,15 +119,15 @@ def invitations_xlsx(survey_title, rows, with_qr=True):
     for column, width in zip("ABCDEFGHIJ", (30, 22, 12, 12, 60, 14, 18, 18, 18, 16)):
         sheet.column_dimensions[column].width = width
     for n, row in enumerate(rows, start=2):
-        sheet.append([row["name"], row["enterprise"], row["township"], row["industry"], row["url"],
-                      STATUS_NAMES[row["status"]], local_time(row["opened_at"]), local_time(row["answered_at"]),
-                      local_time(row["expires_at"])])
+        sheet.append(safe_row([row["name"], row["enterprise"], row["township"], row["industry"], row["url"],
+                               STATUS_NAMES[row["status"]], local_time(row["opened_at"]), local_time(row["answered_at"]),
+                               local_time(row["expires_at"])]))
         if with_qr:
             image = SheetImage(io.BytesIO(qr_png(row["url"], scale=3)))
             sheet.add_image(image, f"J{n}")
             sheet.row_dimensions[n].height = image.height * 0.75 + 4  # points from pixels
     sheet.freeze_panes = "A2"
-    book.properties.title = survey_title
+    book.properties.title = cell_text(survey_title)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -1,5 +1,10 @@
-from services.survey.keys.schemas import KeyCreatedSchema, KeyCreateSchema
-from services.survey.keys.use_cases import create_key
+"""API keys (admin): create (the key shown once), list (never the key), revoke.
+
+A revoked key stops working in every process within shared.keys.CACHE_SECONDS, and the dashboard
+sessions opened with it end (gateway/sessions.py re-checks the key on every use).
+"""
+from services.survey.keys.schemas import KeyCreatedSchema, KeyCreateSchema, KeyListSchema
+from services.survey.keys.use_cases import create_key, revoke_key
 from services.survey.web import services
 from shared.keys import require
 from shared.web import Blueprint
@@ -12,7 +17,26 @@ blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys (a
 @blp.arguments(KeyCreateSchema)
 @blp.response(201, KeyCreatedSchema)
 def create(body):
-    """Create a key; the key itself is shown only in this answer."""
-    record, key = create_key(services(), body["role"], body["name"], body.get("department"))
+    """Create a key, optionally expiring at `expires_at`; the key itself is shown only in this answer."""
+    record, key = create_key(services(), body["role"], body["name"], body.get("department"), body["expires_at"])
     return {"id": record["_id"], "role": record["role"], "name": record["name"], "department": record["department"],
-            "key": key}
+            "key": key, "expires_at": record["expires_at"]}
+
+
+@blp.route("/keys", methods=["GET"])
+@require("admin")
+@blp.response(200, KeyListSchema)
+def list_():
+    """Every stored key, newest first: who holds it, when it was last used, whether it still works."""
+    return {"keys": [{**doc, "id": doc["_id"], "revoked": bool(doc.get("revoked_at"))}
+                     for doc in services().keys.listed()]}
+
+
+@blp.route("/keys/<key_id>", methods=["DELETE"])
+@require("admin")
+@blp.response(204)
+@blp.alt_response(404, description="no such key")
+def revoke(key_id):
+    """Revoke a key: refused everywhere within 5 s; its dashboard sessions end."""
+    revoke_key(services(), key_id)
+    return None

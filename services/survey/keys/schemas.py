@@ -9,6 +9,7 @@ class KeyCreateSchema(StrictSchema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     name = fields.String(required=True, validate=validate.Length(1, 100))
     department = fields.String(load_default=None)
+    expires_at = fields.AwareDateTime(load_default=None, metadata={"description": "optional; never by default"})
 
     @validates_schema
     def department_for_department_role(self, data, **kwargs):
@@ -22,3 +23,21 @@ class KeyCreatedSchema(Schema):
     name = fields.String()
     department = fields.String(allow_none=True)
     key = fields.String(metadata={"description": "shown only this once"})
+    expires_at = fields.DateTime(allow_none=True)
+
+
+class KeySchema(Schema):
+    """A key as the admin list shows it: everything but the key itself (only its digest is stored)."""
+    id = fields.String()
+    role = fields.String()
+    name = fields.String()
+    department = fields.String(allow_none=True)
+    created_at = fields.DateTime(allow_none=True)
+    last_used_at = fields.DateTime(allow_none=True, metadata={"description": "within a minute"})
+    expires_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+    revoked = fields.Boolean()
+
+
+class KeyListSchema(Schema):
+    keys = fields.List(fields.Nested(KeySchema))

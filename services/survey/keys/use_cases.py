@@ -1,25 +1,40 @@
 """Creating keys (the survey service owns them)."""
 import secrets
 import sys
+from datetime import timedelta
 
 from shared.domain import utcnow
-from shared.errors import AlreadyExists, Invalid, pair
+from shared.errors import AlreadyExists, Invalid, NotFound, pair
 from shared.keys import key_hash, new_key
 
 BOOTSTRAP_ADMIN = "bootstrap-admin"
 
 
-def key_record(role, name, department, key, id_=None):
+LONGEST = timedelta(days=3 * 366)
+
+
+def key_record(role, name, department, key, id_=None, expires_at=None):
     return {"_id": id_ or secrets.token_hex(8), "hash": key_hash(key), "role": role, "name": name,
-            "department": department, "created_at": utcnow()}
+            "department": department, "created_at": utcnow(), "expires_at": expires_at, "revoked_at": None}
 
 
-def create_key(services, role, name, department=None):
-    """A new key (returned only here; stored hashed) and its record; a department key names a known department."""
+def create_key(services, role, name, department=None, expires_at=None):
+    """A new key (returned only here; stored hashed) and its record; a department key names a known department.
+    `expires_at`, when given, lies in the future, within three years."""
     if role == "department" and not services.departments.exists(department):
         raise Invalid("unknown department", {"department": pair("未知部门", "unknown department code")})
+    now = utcnow()
+    if expires_at is not None and not now < expires_at <= now + LONGEST:
+        raise Invalid("expires_at must be in the future (within three years)",
+                      {"expires_at": pair("有效期须晚于现在且不超过三年", "expires_at must be after now, within 3 years")})
     key = new_key()
-    return services.keys.add(key_record(role, name, department, key)), key
+    return services.keys.add(key_record(role, name, department, key, expires_at=expires_at)), key
+
+
+def revoke_key(services, key_id):
+    """Revoke a key: every process refuses it within shared.keys.CACHE_SECONDS; its dashboard sessions end."""
+    if not services.keys.revoke(key_id, utcnow()):
+        raise NotFound("no such key", {"id": pair("没有这个密钥", "no such key")})
 
 
 def ensure_admin_key(services):

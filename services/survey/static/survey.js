@@ -40,6 +40,16 @@
     return true;
   }
 
+  // The consent question matters only with a 差评 (1–2) among the visible ratings; without scripts it is always shown.
+  function anyBadRating(given) {
+    return data.questions.some(function (q) { return q.type === "rating5" && given[q.id] !== undefined && given[q.id] <= 2; });
+  }
+
+  function contactOk() {
+    var yes = form.querySelector("input[name=contact_ok][value=yes]");
+    return !!(yes && yes.checked && !document.getElementById("consent").hidden);
+  }
+
   // Numbers count the questions shown, so they run 1, 2, 3 … and end at the count the intro gives.
   function applyVisibility() {
     var shown = {}, number = 0;
@@ -55,6 +65,7 @@
       reason = document.getElementById("reason-" + q.id);
       if (reason) reason.hidden = !(visible && v !== null && v <= 2);
     });
+    document.getElementById("consent").hidden = !anyBadRating(shown);
     document.getElementById("count").textContent = number;
   }
 
@@ -196,7 +207,7 @@
     sending = true;
     button.disabled = true;
     statusLine.textContent = "正在提交…";
-    body = {token: data.token, answers: given};
+    body = {token: data.token, answers: given, contact_ok: contactOk()};
     if (reasons(given)) body.reasons = reasons(given);
     send(JSON.stringify(body), 0);
   });

@@ -44,13 +44,17 @@ function renderDepartments() {
         const on = !b.classList.contains("on");
         levels.querySelectorAll("button").forEach((x) => x.classList.remove("on", "bad"));
         if (on) { b.classList.add("on"); if (level <= 2) b.classList.add("bad"); }
-        comment.hidden = !(on && level <= 2);
+        comment.hidden = consent.hidden = !(on && level <= 2);
       });
       levels.append(b);
     }
     const comment = el("input"); comment.placeholder = "请说明不满意的原因（将交责任单位整改）"; comment.hidden = true;
     comment.name = "comment"; comment.style.marginTop = "4px";
-    row.append(levels, comment); box.append(row);
+    // 差评 identity reaches the rated department only if the enterprise agrees (asked aloud by the cadre).
+    const consent = el("label", null, "consent"); consent.hidden = true;
+    const agree = el("input"); agree.type = "checkbox"; agree.name = "contact_ok";
+    consent.append(agree, " 企业同意责任单位知道是哪家企业、就整改联系企业（实名回访）；不勾选则对该单位匿名");
+    row.append(levels, comment, consent); box.append(row);
   }
 }
 
@@ -86,6 +90,7 @@ $("visit").addEventListener("submit", async (ev) => {
     const r = {department: row.dataset.department, level: Number(on.dataset.level)};
     const comment = row.querySelector("[name=comment]").value.trim();
     if (comment && r.level <= 2) r.comment = comment;
+    if (r.level <= 2) r.contact_ok = row.querySelector("[name=contact_ok]").checked;
     ratings.push(r);
   }
   const demandNodes = [...document.querySelectorAll("#demands .demand")];

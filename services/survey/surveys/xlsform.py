@@ -26,6 +26,7 @@ from pyxform.errors import PyXFormError
 from pyxform.xls2json import workbook_to_json
 from pyxform.xls2json_backends import get_xlsform
 
+from services.survey.uploads import NotAWorkbook, check_workbook
 from shared.domain import period_of, utcnow
 from shared.errors import Invalid, pair
 
@@ -107,6 +108,11 @@ def parse(content, filename=None):
     """pyxform's JSON of the form, each question name's row on the survey sheet, and pyxform's settings."""
     file_type, data = kind_of(content, filename)
     stem = PurePath(filename or "").stem
+    try:
+        if file_type in (".xlsx", ".xlsm"):  # a zip: bounded before pyxform inflates it (CSV forms are plain text)
+            check_workbook(content)
+    except NotAWorkbook as refused:
+        raise XLSFormRefused("not an XLSForm workbook", {"file": refused.pair}) from None
     try:
         book = get_xlsform(io.BytesIO(data), file_type=file_type)
         warnings = []

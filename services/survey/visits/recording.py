@@ -12,19 +12,25 @@ from services.survey.demands import ledger, rules
 from services.survey.enterprises.rules import snapshot
 from services.survey.outbox import event_record
 from shared import messages
-from shared.domain import VISIT_INDICATOR, linear_points, period_of, utcnow
+from shared.domain import VISIT_INDICATOR, linear_points, period_of, reporting_window_start, utcnow
 from shared.errors import AlreadyExists, Conflict, Invalid, pair
 
 CLOCK_SKEW = timedelta(hours=1)  # a phone's clock may run a little ahead
 
 
-def visit_errors(body, departments, enterprise, now):
-    """Per-field errors beyond the schema: who and what the visit names must exist."""
+def visit_errors(body, departments, enterprise, now, quarters=2):
+    """Per-field errors beyond the schema: who and what the visit names must exist, and when it happened
+    must lie in the open reporting window (`quarters` quarters up to this one): a visit backdated into a
+    closed quarter would change figures already reported."""
     errors = {}
     if enterprise is None:
         errors["enterprise"] = pair("未知企业", f"unknown enterprise {body['enterprise']}")
+    opens = reporting_window_start(now, quarters)
     if body["visited_at"] > now + CLOCK_SKEW:
         errors["visited_at"] = pair("走访时间不能晚于现在", "visited_at is in the future")
+    elif body["visited_at"] < opens:  # aware datetimes compare safely even in year 1 at +14:00
+        errors["visited_at"] = pair(f"走访时间须在 {opens.date().isoformat()} 之后（已结束的季度不再受理）",
+                                    f"visited_at must be on or after {opens.date().isoformat()} (closed quarters)")
     if not body["ratings"] and not body["demands"]:
         errors["ratings"] = pair("至少填写一项评价或诉求", "a visit records at least one rating or demand")
     for part in ("ratings", "demands"):
@@ -76,7 +82,7 @@ def record_visit(services, body, key):
     now = utcnow()
     departments = services.departments.names()
     enterprise = services.enterprises.get(body["enterprise"])
-    errors = visit_errors(body, departments, enterprise, now)
+    errors = visit_errors(body, departments, enterprise, now, services.config.visit_quarters)
     if errors:
         raise Invalid("the visit is not valid / 走访记录有误", errors)
     actor, terms = rules.actor_of(key), rules.Terms.of(services.config)

@@ -11,6 +11,9 @@ class VisitRatingSchema(StrictSchema):
     level = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5),
                            metadata={"description": "5 非常满意 … 1 非常不满意; 1–2 opens a 差评 demand"})
     comment = fields.String(load_default=None, validate=TEXT)
+    contact_ok = fields.Boolean(load_default=False, metadata={
+        "description": "for a 1–2 rating: the enterprise agrees that the rated department may learn who it is and "
+                       "contact it about the rectification (实名回访); false (default): anonymous to the department"})
 
 
 class VisitDemandSchema(StrictSchema):
