@@ -1,4 +1,4 @@
-"""Chinese names of segment attributes and their values, for the report and the dashboard."""
-ATTRIBUTE_NAMES = {"scale": "规模", "ownership": "所有制", "capital": "资本来源", "township": "乡镇", "industry": "行业"}
-VALUE_NAMES = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型", "state": "国有", "private": "民营",
-               "collective": "集体", "other": "其他", "domestic": "内资", "foreign": "外资（含港澳台）"}
+"""Chinese names of segment attributes and their values, for the report and the dashboard (one copy in shared)."""
+from shared.labels import ATTRIBUTE_NAMES, VALUE_NAMES
+
+__all__ = ["ATTRIBUTE_NAMES", "VALUE_NAMES"]

@@ -14,7 +14,6 @@ from flask import current_app, request
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from gateway.api import READERS, reading
 from gateway.labels import ATTRIBUTE_NAMES, VALUE_NAMES
@@ -22,6 +21,7 @@ from shared.domain import SEGMENT_ATTRIBUTES, is_read_period
 from shared.errors import Invalid, pair
 from shared.exports import safe_row
 from shared.keys import require
+from shared.sheets import generated_at, print_setup
 from shared.web import XLSX, Blueprint, download
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Ranking report (portal, admin)")
@@ -115,8 +115,11 @@ def sheet_title(title, taken):
     return name
 
 
-def build_report(sheets):
-    """An .xlsx workbook (bytes) with one worksheet per Sheet, headers bold and frozen.
+def build_report(sheets, heading=None):
+    """An .xlsx workbook (bytes) with one worksheet per Sheet, headers bold and frozen, ready to print: A4
+    (landscape when wide), fit to the page's width, the header row on every page, columns as wide as their
+    contents, and `heading` (the period and generation time) atop every printed page. The table itself still
+    starts in row 1, as scripts that read the report expect.
 
     Written in openpyxl's write-only mode: rows are streamed out as they are appended, styled before,
     so the time grows with the number of cells only (the ranking report at 300 departments has ~10^5).
@@ -125,9 +128,11 @@ def build_report(sheets):
     taken = set()
     for sheet in sheets:
         ws = wb.create_sheet(sheet_title(sheet.title, taken))
-        ws.freeze_panes = "A2"
-        for k, (header, _) in enumerate(sheet.columns, start=1):
-            ws.column_dimensions[get_column_letter(k)].width = max(10, 2 * len(header) + 2)
+        print_setup(ws, [column_width(header, [row[n] for row in sheet.rows if n < len(row)])
+                         for n, (header, _) in enumerate(sheet.columns)], header_row=1)
+        if heading:
+            ws.oddHeader.center.text = f"{heading} · {sheet.title}"
+            ws.oddFooter.center.text = "第 &P 页，共 &N 页"
         ws.append([styled(ws, header, font=BOLD) for header, _ in sheet.columns])
         marked = set(sheet.marked)
         for i, row in enumerate(sheet.rows):
@@ -150,10 +155,19 @@ def styled(ws, value, fmt=None, font=None, fill=None):
     return cell
 
 
+def column_width(header, values):
+    """Wide enough for the header and the longest value (a Chinese character takes two widths), within 8–40."""
+    def width(value):
+        text = f"{value:.2f}" if isinstance(value, float) else str(value if value is not None else "")
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return min(40, max(8, width(header) + 2, *(width(v) + 2 for v in values)))
+
+
 def period_report(figs, period, extra_sheets=()):
     sheets = [ranking_sheet(figs, period), *indicator_sheets(figs, period), gap_sheet(figs, period),
               segment_sheet(figs, period)]
-    return build_report([*sheets, *(make(figs, period) for make in extra_sheets)])
+    return build_report([*sheets, *(make(figs, period) for make in extra_sheets)],
+                        heading=f"企业满意度排名报告 {period} · 生成时间 {generated_at()}（北京时间）")
 
 
 def which(mark):
@@ -176,6 +190,6 @@ def report(period):
                       {"period": pair("应为季度或年度，如 2026Q4、2026", "a quarter YYYYQn or a year YYYY")})
     figs, mark = reading(period, request.args.get("release", type=int))
     data = period_report(figs, period, current_app.extensions["manyi"].report_sheets)
-    response = download(data, XLSX, f"满意度排名-{period}{which(mark)}.xlsx")
+    response = download(data, XLSX, f"满意度排名-{period}{which(mark)}.xlsx", f"ranking-{period}{which(mark)}.xlsx")
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -76,6 +76,7 @@ def seed(survey_url, key, enterprises=40, answered=32, out=print):
         raise SystemExit(f"seed: cannot list departments ({status}: {body})")
     if any(d["code"] == "market" for d in body["departments"]):
         out("manyi: demo county already seeded; keeping the data")
+        out_unanswered(api, key, out)
         return
     rng = random.Random(2026)
     for code, name in DEPARTMENTS:
@@ -106,6 +107,18 @@ def seed(survey_url, key, enterprises=40, answered=32, out=print):
         f"survey {survey['id']} ({period}, {answered} answers; {previous}: {answered - 4}), {visits} visits, "
         f"{demands} demands; {previous} released to portals, {period} not yet")
     out(f"manyi: an unanswered invitation to try: {inv['invitations'][-1]['url']}")
+
+
+def out_unanswered(api, key, out):
+    """On a restart too: a link of the newest open survey that nobody has answered yet, if there is one."""
+    status, body = call("GET", api + "/surveys?per_page=1000", key)
+    open_ = [s for s in (body or {}).get("surveys", []) if s["status"] == "open"] if status == 200 else []
+    for survey in reversed(open_):
+        status, links = call("GET", api + f"/surveys/{survey['id']}/invitations?status=unanswered&per_page=1", key)
+        if status == 200 and links["invitations"]:
+            out(f"manyi: an unanswered invitation to try: {links['invitations'][0]['url']}")
+            return
+    out("manyi: every invitation of the open surveys is answered; invite an enterprise to get a new link")
 
 
 def run_survey(api, key, rng, codes, period, answered, moods):

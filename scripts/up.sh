@@ -97,7 +97,6 @@ cat <<MSG
     curl -s -H "Authorization: Bearer $MANYI_ADMIN_KEY" "http://127.0.0.1:$GATEWAY_PORT/api/v1/indices?period=$(.venv/bin/python -m manyi.cli demo-period)"
     curl -s -H "Authorization: Bearer $MANYI_ADMIN_KEY" http://127.0.0.1:$SURVEY_PORT/api/v1/departments
     curl -s -H "Authorization: Bearer $MANYI_ADMIN_KEY" http://127.0.0.1:$SURVEY_PORT/api/v1/surveys
-    python3 ../shared/tools/contract_smoke.py $MANYI_ADMIN_KEY     # if you have the design folder beside the repo
 MSG
 # Wait for a signal; `wait` returns on one, and the trap stops everything.
 while true; do wait; sleep 1; done

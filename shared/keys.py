@@ -25,7 +25,8 @@ from shared.errors import Forbidden, TooManyRequests, Unauthorized, pair
 CACHE_SECONDS = 4  # revocation takes effect in every process within 5 s (DESIGN §9)
 CACHE_SIZE = 10_000
 LAST_USED_EVERY = timedelta(minutes=1)  # last_used_at is a hint; one write per key per minute at most
-ENV_ADMIN = {"_id": "env-admin", "role": "admin", "name": "MANYI_ADMIN_KEY", "department": None}
+# The ledger names whoever acted by their key's name; the key from the environment acts as the office itself.
+ENV_ADMIN = {"_id": "env-admin", "role": "admin", "name": "营商办管理员", "department": None}
 
 
 def new_key():

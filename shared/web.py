@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared import mongo, observe, safe_json
 from shared.errors import Refused
+from shared.sheets import content_disposition
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("manyi.access")
@@ -241,9 +242,12 @@ def create_api(app, title, description):
     return api
 
 
-def download(content, mimetype, filename):
-    """A file to save (Content-Disposition: attachment), its name in UTF-8 where it is not ASCII (RFC 6266)."""
-    return send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=filename)
+def download(content, mimetype, filename, ascii_name=None):
+    """A file to save: RFC 6266 `filename*` in UTF-8, and `filename` an ASCII name of our choosing (`ascii_name`,
+    else `filename` stripped to ASCII), so that `curl -OJ` and old clients save something sane."""
+    response = send_file(io.BytesIO(content), mimetype=mimetype)
+    response.headers["Content-Disposition"] = content_disposition(filename, ascii_name or filename)
+    return response
 
 
 def behind_proxies(app, hops, trusted=""):

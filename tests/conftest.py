@@ -63,3 +63,7 @@ def worker(config):
     running = harness.Worker(config).start()
     yield running.store
     running.stop()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes a minute or more of CPU (make test runs it; -m 'not slow' skips)")

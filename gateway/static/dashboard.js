@@ -26,6 +26,10 @@ const pct = (x) => (x === null || x === undefined ? "" : (100 * x).toFixed(1) + 
 // ECharts renders tooltip strings as HTML: a department name is text and must stay text.
 const esc = (text) => String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const interval = (ci) => (ci ? `${fmt(ci[0])} – ${fmt(ci[1])}` : "—");
+// An index lies on 0–100, so its interval is shown clipped to that scale (the API's figures are not clipped);
+// intervals of differences (changes, gaps) are shown as they are.
+const clip = (ci) => (ci ? [Math.max(0, ci[0]), Math.min(100, ci[1])] : ci);
+const indexInterval = (ci) => interval(clip(ci));
 const valueName = (v) => VALUES[v] || v;
 
 function el(tag, attrs = {}, ...children) {
@@ -81,7 +85,7 @@ async function rankingPanel(period, section) {
   state.departments = body.departments;
   const ranked = body.departments.filter((d) => !d.suppressed).sort((a, b) => a.rank - b.rank || a.code.localeCompare(b.code));
   section.append(el("h2", {}, `${period} 部门满意度排名`),
-    el("p", { class: "note" }, `指数 0–100，按企业计（一企一票）；线段为 95% 置信区间；红色为落后单位；样本企业少于 ${body.min_n} 家的部门不排名（${SUPPRESSED}）。点击部门查看详情。`));
+    el("p", { class: "note" }, `指数 0–100，按企业计（一企一票）；线段为 95% 置信区间（显示时截在 0–100 之内）；红色为落后单位；样本企业少于 ${body.min_n} 家的部门不排名（${SUPPRESSED}）。点击部门查看详情。`));
   if (ranked.length) {
     const c = chart("ranking-chart", section, 60 + 34 * ranked.length);
     c.setOption({
@@ -89,11 +93,11 @@ async function rankingPanel(period, section) {
       xAxis: { type: "value", ...SCORE_AXIS },
       yAxis: { type: "category", inverse: true, data: ranked.map((d) => d.name), axisLabel: { width: 150, overflow: "truncate" } },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" },
-        formatter: (ps) => { const d = ranked[ps[0].dataIndex]; return `${esc(d.name)}<br>第 ${esc(d.rank)} 名　指数 ${fmt(d.index)}<br>95%区间 ${interval(d.ci95)}<br>样本企业 ${d.n} 家${d.laggard ? "<br>落后单位" : ""}`; } },
+        formatter: (ps) => { const d = ranked[ps[0].dataIndex]; return `${esc(d.name)}<br>第 ${esc(d.rank)} 名　指数 ${fmt(d.index)}<br>95%区间 ${indexInterval(d.ci95)}<br>样本企业 ${d.n} 家${d.laggard ? "<br>落后单位" : ""}`; } },
       series: [
         { type: "bar", name: "满意度指数", data: ranked.map((d) => ({ value: d.index, itemStyle: { color: d.laggard ? RED : BLUE } })),
           barMaxWidth: 28, label: { show: true, position: "insideLeft", color: "#fff", formatter: (p) => fmt(p.value) } },
-        intervalSeries(ranked.map((d) => d.ci95), true),
+        intervalSeries(ranked.map((d) => clip(d.ci95)), true),
       ],
     });
     c.on("click", (p) => drill(ranked[p.dataIndex].code));
@@ -106,7 +110,7 @@ async function rankingPanel(period, section) {
       el("td", {}, d.rank ?? "—"), el("td", { class: "name" }, d.name),
       ...(d.suppressed
         ? [el("td", { class: "suppressed" }, SUPPRESSED), el("td", {}, "—"), el("td", {}, String(d.n)), el("td", {}, "—"), el("td", {}, "—")]
-        : [el("td", {}, fmt(d.index)), el("td", {}, interval(d.ci95)), el("td", {}, String(d.n)), el("td", {}, pct(d.satisfied_rate)), el("td", {}, pct(d.bad_rate))]),
+        : [el("td", {}, fmt(d.index)), el("td", {}, indexInterval(d.ci95)), el("td", {}, String(d.n)), el("td", {}, pct(d.satisfied_rate)), el("td", {}, pct(d.bad_rate))]),
       el("td", {}, d.laggard ? el("span", { class: "badge" }, "落后单位") : ""))), 2));
 }
 
@@ -232,11 +236,11 @@ async function drill(code) {
   ]);
   detail.replaceChildren(el("h2", { id: "detail-title" }, `${d.name}（${period}）`),
     el("p", {}, d.suppressed ? `${SUPPRESSED}：${d.n} 家企业评价，未达到公布门槛。`
-      : `指数 ${fmt(d.index)}（95%区间 ${interval(d.ci95)}），第 ${d.rank} 名，样本企业 ${d.n} 家，满意率 ${pct(d.satisfied_rate)}，差评率 ${pct(d.bad_rate)}。`,
+      : `指数 ${fmt(d.index)}（95%区间 ${indexInterval(d.ci95)}），第 ${d.rank} 名，样本企业 ${d.n} 家，满意率 ${pct(d.satisfied_rate)}，差评率 ${pct(d.bad_rate)}。`,
     d.laggard ? el("span", { class: "badge" }, "落后单位") : ""));
   detail.append(el("h3", {}, "分指标"), table(["指标", "样本企业", "指数", "95%区间"], d.indicators.map((i) =>
     el("tr", {}, el("td", {}, i.indicator), el("td", {}, i.n ?? "—"),
-      i.suppressed ? el("td", { class: "suppressed" }, SUPPRESSED) : el("td", {}, fmt(i.index)), el("td", {}, interval(i.ci95))))));
+      i.suppressed ? el("td", { class: "suppressed" }, SUPPRESSED) : el("td", {}, fmt(i.index)), el("td", {}, indexInterval(i.ci95))))));
   detail.append(el("h3", {}, "季度走势"));
   const last = trend[trend.length - 1];
   if (last && last.change !== null) {
@@ -274,13 +278,13 @@ async function showSegments(code, by, tabs, container) {
       series: [
         { type: "bar", name: "分群指数", data: shown.map((x) => ({ value: x.index, itemStyle: { color: x.value === g.low ? RED : x.value === g.high ? "#2a9d5b" : BLUE } })),
           barMaxWidth: 28, label: { show: true, position: "insideLeft", color: "#fff", formatter: (p) => fmt(p.value) } },
-        intervalSeries(shown.map((x) => x.ci95), true),
+        intervalSeries(shown.map((x) => clip(x.ci95)), true),
       ],
     });
   }
   container.append(table(["分群", "样本企业", "指数", "95%区间"], s.segments.map((x) =>
     el("tr", {}, el("td", {}, valueName(x.value)), el("td", {}, x.n ?? "—"),
-      x.suppressed ? el("td", { class: "suppressed" }, SUPPRESSED) : el("td", {}, fmt(x.index)), el("td", {}, interval(x.ci95))))));
+      x.suppressed ? el("td", { class: "suppressed" }, SUPPRESSED) : el("td", {}, fmt(x.index)), el("td", {}, indexInterval(x.ci95))))));
 }
 
 // --- start ----------------------------------------------------------------------------------------

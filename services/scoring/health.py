@@ -103,6 +103,7 @@ def serve(health, port, ping_mongo, amqp_url=None):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
+    # Loopback only, as the web processes listen: probes run beside the worker (compose runs them in its container).
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
     return server

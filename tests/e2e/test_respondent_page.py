@@ -247,3 +247,24 @@ def test_a_bad_rating_asks_whether_the_department_may_know_who_gave_it(system, c
     assert stored(county, token)["contact_ok"] is True
     (demand,) = county["db"].demands.find({"source.id": stored(county, token)["_id"]})
     assert demand["category"] == "bad_rating" and demand["contact_ok"] is True
+
+
+def test_numbers_count_what_is_shown_and_a_bad_rating_asks_why(system, county, phone):
+    config, _, survey_api, _ = system
+    ent, url, token = county["links"][9]
+    phone.goto(url)
+    assert phone.inner_text("#count") == "5"  # q3 is hidden until 是 on q2
+    assert phone.inner_text("#q-q4 .num") == "3." and phone.is_hidden("#reason-q1")
+    choose(phone, "q2", "是")
+    assert phone.inner_text("#count") == "6" and phone.inner_text("#q-q4 .num") == "4."
+    choose(phone, "q2", "否")
+    choose(phone, "q1", "1")  # 非常不满意: the page asks why, as the visit page does
+    assert phone.is_visible("#reason-q1")
+    phone.fill("#reason-q1 textarea", "营业执照变更跑了三趟")
+    shot(phone, "respondent-5-reason")
+    phone.click("#submit")
+    phone.wait_for_selector("#thanks", state="visible")
+    assert stored(county, token)["reasons"] == {"q1": "营业执照变更跑了三趟"}
+    demands = ok(survey_api("GET", "/api/v1/demands?category=bad_rating&department=market&per_page=500",
+                            config.admin_key), 200)["demands"]
+    assert any(d["enterprise"] == ent["code"] and "营业执照变更跑了三趟" in d["text"] for d in demands)

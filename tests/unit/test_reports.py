@@ -66,3 +66,22 @@ def test_demand_sheet_cells_by_hand():
     assert [c.value for c in ws[3]] == ["tax", "县税务局", 1, 0, 0, 0, None, 1, 0, 0, None, "样本不足"]
     assert (ws["C2"].number_format, ws["G2"].number_format, ws["K2"].number_format) == (COUNT, RATE, INDEX)
     assert ws["A2"].fill.fgColor.rgb.endswith("FDE2E1") and ws["A3"].fill.fgColor.rgb == "00000000"  # overdue marked
+
+
+def test_the_report_prints_on_a4_fit_to_width_with_its_heading_and_sane_names():
+    names = ["县市场监督管理局（食品药品安全）", "县自然资源和规划局"]
+    sheet = Sheet("排名", [("单位名称", None), ("满意度指数", INDEX)] + [(f"列{n}", None) for n in range(8)],
+                  [[n, 80.5] for n in names])
+    ws = load_workbook(io.BytesIO(build_report([sheet], heading="企业满意度排名报告 2026Q4 · 生成时间 x"))).active
+    assert [c.value for c in ws[1]][:2] == ["单位名称", "满意度指数"]  # the table still starts in row 1
+    assert ws.column_dimensions["A"].width >= 2 * len(names[0])
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
+    assert ws.page_setup.fitToWidth == 1 and ws.print_title_rows == "$1:$1"
+    assert "2026Q4" in ws.oddHeader.center.text
+
+
+def test_downloads_have_an_ascii_fallback_name():
+    from shared.sheets import content_disposition
+    value = content_disposition("满意度排名-2026Q4.xlsx", "ranking-2026Q4.xlsx")
+    assert value.startswith('attachment; filename="ranking-2026Q4.xlsx"; ')
+    assert "filename*=UTF-8''%E6%BB%A1" in value

@@ -1,5 +1,6 @@
 """XLSForm → survey definition: one workbook per mapping rule and per refusal (pyxform parses; mapping is pure)."""
 import io
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -81,7 +82,6 @@ def test_the_shipped_sample_maps_completely():
     (("integer", "q2", "分数", None, None, ". >= 1 and . <= 10"), "integer 题只支持 0–10"),
     (("decimal", "q2", "营收"), "题型“decimal”无法转换"),
     (("date", "q2", "日期"), "题型“date”无法转换"),
-    (("note", "q2", "说明"), "题型“note”无法转换"),
     (("text", "q2", "x", None, "${q1} != 'yes'"), "显示条件“${q1} != 'yes'”无法转换"),
     (("text", "q2", "x", None, "${q1} = 'yes' or ${q1} = 'no'"), "无法转换"),
     (("text", "q2", "x", None, "${q1} = 'maybe'"), "没有选项“maybe”"),
@@ -95,11 +95,9 @@ def test_unmappable_rows_are_refused_naming_the_row_and_reason(row, reason):
     assert errors["row 3"][1].startswith("row 3: ")
 
 
-def test_relevant_on_a_later_question_and_groups_are_refused():
-    errors = refusal(("text", "q1", "a", None, "${q2} = 'x'"), ("text", "q2", "b"),
-                     ("begin_group", "g1", "分组"), ("text", "q3", "c"), ("end_group",))
+def test_relevant_on_a_later_question_is_refused():
+    errors = refusal(("text", "q1", "a", None, "${q2} = 'x'"), ("text", "q2", "b"))
     assert "不是前面的题目" in errors["row 2"][0]
-    assert "题型“group”无法转换" in errors["row 4"][0]
 
 
 def test_a_hcp5_list_without_the_five_levels_is_refused():
@@ -108,12 +106,12 @@ def test_a_hcp5_list_without_the_five_levels_is_refused():
     assert "必须是 1–5 五个等级" in errors["row 2"][0]
 
 
-def test_a_csv_xlsform_maps_and_its_refusals_name_the_question():
+def test_a_csv_xlsform_maps_and_its_refusals_name_the_line():
     d = definition_of(*parse("survey,,,\n,type,name,label\n,text,q1,意见\n".encode()))
     assert d["questions"] == [{"id": "q1", "text": "意见", "required": False, "type": "text"}]
     with pytest.raises(XLSFormRefused) as caught:
         definition_of(*parse("survey,,,\n,type,name,label\n,decimal,q1,营收\n".encode()))
-    assert list(caught.value.errors) == ["question q1"]
+    assert list(caught.value.errors) == ["row 3"]  # the line of the CSV
 
 
 def test_a_file_that_is_not_an_xlsform_is_refused():
@@ -143,3 +141,143 @@ def test_a_bilingual_form_takes_the_chinese_labels():
     book.save(out)
     q, = definition_of(*parse(out.getvalue()))["questions"]
     assert (q["text"], q["options"]) == ("办理过吗？", ["是", "否"])
+
+
+# --- issue 14: forms as people really write them -----------------------------------------------------------
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+LONG_HEADER = ("type", "name", "label", "hint", "required", "required_message", "relevant", "constraint",
+               "constraint_message", "appearance", "default", "choice_filter", "department")
+
+
+def long_workbook(*survey, choices=(), settings=(("form_id", "form_title", "period"), ("s-code", "问卷", "2026Q3")),
+                  header=LONG_HEADER):
+    book = Workbook()
+    for title, rows in (("survey", [header, *survey]), ("choices", [("list_name", "name", "label"), *HCP5, *YESNO,
+                                                                     *choices]), ("settings", settings)):
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(list(row))
+    del book["Sheet"]
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def row(**columns):
+    return tuple(columns.get(c) for c in LONG_HEADER)
+
+
+def imported(*survey, filename="form.xlsx", **kw):
+    warnings = []
+    return definition_of(*parse(long_workbook(*survey, **kw), filename), warnings), warnings
+
+
+def refused(*survey, **kw):
+    with pytest.raises(XLSFormRefused) as caught:
+        imported(*survey, **kw)
+    return caught.value.errors
+
+
+@pytest.mark.parametrize("name", ["flat-utf8.csv", "flat-utf8-bom.csv", "flat-gbk.csv"])
+def test_flat_csv_in_utf8_with_or_without_bom_and_in_gbk(name):
+    d = definition_of(*parse((FIXTURES / "xlsform" / name).read_bytes(), name))
+    assert [(q["id"], q["text"], q.get("hint")) for q in d["questions"]] == [
+        ("q1", "意见和建议", "请写下您的意见"), ("q2", "其他建议", None)]
+    assert d["code"] == name[:-4]  # no settings: the file name
+
+
+@pytest.mark.parametrize("name", ["sectioned-gbk.csv", "sectioned-utf8-bom.csv"])
+def test_pyxform_csv_with_choices_and_settings_in_gbk_and_with_a_bom(name):
+    d = definition_of(*parse((FIXTURES / "xlsform" / name).read_bytes(), name))
+    assert (d["code"], d["title"], d["period"]) == ("csv-form", "CSV 问卷", "2026Q4")
+    assert d["questions"][0] == {"id": "q1", "text": "是否办理过不动产登记？", "required": False, "type": "single",
+                                 "options": ["是", "否"], "hint": "请如实填写"}
+
+
+def test_an_xls_workbook_imports():
+    path = FIXTURES / "pyxform" / "example_xls__yes_or_no_question.xls"
+    d = definition_of(*parse(path.read_bytes(), path.name))
+    assert d["questions"][0]["options"] == ["yes", "no"] and d["code"] == "example_xls__yes_or_no_question"
+
+
+@pytest.mark.parametrize("content", [b"\x00\x01\x02binary", b"\xff\xfe\xfd\xfc" * 10, b"PK\x03\x04broken zip",
+                                     b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1broken xls", b""])
+def test_what_is_not_a_form_is_refused_naming_the_file(content):
+    with pytest.raises(XLSFormRefused) as caught:
+        parse(content, "upload.xlsx")
+    assert list(caught.value.errors) == ["file"] and len(caught.value.errors["file"]) == 2
+
+
+def test_code_from_form_id_else_the_file_name_never_a_shared_default():
+    assert imported(row(type="text", name="q1", label="意见"))[0]["code"] == "s-code"
+    plain = dict(settings=(("form_title",), ("问卷",)))
+    assert imported(row(type="text", name="q1", label="意见"), filename="county-2026.xlsx", **plain)[0]["code"] == \
+        "county-2026"
+    a = imported(row(type="text", name="q1", label="意见"), filename="满意度调查.xlsx", **plain)[0]["code"]
+    b = imported(row(type="text", name="q1", label="建议"), filename="满意度调查.xlsx", **plain)[0]["code"]
+    assert a.startswith("xlsform-") and b.startswith("xlsform-") and a != b
+
+
+def test_hint_required_message_and_a_length_constraint_map():
+    d, warnings = imported(row(type="text", name="q1", label="意见", hint="可不填", required="yes",
+                               required_message="请填写意见", constraint="string-length(.) <= 300",
+                               constraint_message="太长了"))
+    assert d["questions"][0] == {"id": "q1", "text": "意见", "required": True, "type": "text", "hint": "可不填",
+                                 "required_message": "请填写意见", "max_length": 300}
+    assert [w["row"] for w in warnings] == [2] and "constraint_message" in warnings[0]["warning"][1]
+
+
+def test_selected_on_a_multi_choice_question_is_show_if_and_equals_is_refused():
+    d, _ = imported(row(type="select_multiple yesno", name="q1", label="哪些？"),
+                    row(type="text", name="q2", label="为什么？", relevant="selected(${q1}, 'yes')"))
+    assert d["questions"][1]["show_if"] == {"q1": "是"}
+    errors = refused(row(type="select_multiple yesno", name="q1", label="哪些？"),
+                     row(type="text", name="q2", label="为什么？", relevant="${q1} = 'yes'"))
+    assert "selected(${q1}, 'yes')" in errors["row 3"][0]
+
+
+def test_metadata_rows_notes_and_appearance_are_ignored_with_a_warning():
+    d, warnings = imported(row(type="start", name="start"), row(type="deviceid", name="deviceid"),
+                           row(type="note", name="n1", label="请根据实际情况填写"),
+                           row(type="text", name="q1", label="意见", appearance="multiline"))
+    assert [q["id"] for q in d["questions"]] == ["q1"]
+    assert [w["row"] for w in warnings] == [2, 3, 4, 5]
+    assert "元数据" in warnings[0]["warning"][0] and "appearance" in warnings[3]["warning"][1]
+
+
+def test_groups_are_flattened_with_their_relevant():
+    d, _ = imported(row(type="select_one yesno", name="q1", label="办理过？"),
+                    row(type="begin_group", name="g1", label="登记", relevant="${q1} = 'yes'"),
+                    row(type="select_one hcp5", name="q2", label="满意度", department="land"),
+                    row(type="text", name="q3", label="为什么？", relevant="${q2} = '1'"),
+                    row(type="end_group"),
+                    row(type="text", name="q4", label="其他"))
+    assert [(q["id"], q.get("show_if")) for q in d["questions"]] == [
+        ("q1", None), ("q2", {"q1": "是"}), ("q3", {"q1": "是", "q2": 1}), ("q4", None)]
+    errors = refused(row(type="select_one yesno", name="q1", label="办理过？"),
+                     row(type="begin_group", name="g1", label="登记", relevant="${q1} = 'yes'"),
+                     row(type="text", name="q3", label="为什么？", relevant="${q1} = 'no'"),
+                     row(type="end_group"))
+    assert "不一致" in errors["row 4"][0]
+
+
+def test_repeats_defaults_choice_filters_and_other_constraints_are_refused_row_by_row_in_order():
+    rows = [row(type="text", name=f"t{n}", label="x") for n in range(8)]
+    errors = refused(*rows, row(type="select_one yesno", name="q1", label="a", default="yes"),
+                     row(type="select_one yesno", name="q2", label="b", choice_filter="name='yes'"),
+                     row(type="select_one yesno", name="q3", label="c", constraint=". != 'no'"),
+                     row(type="text", name="q4", label="d", constraint="regex(., '^[0-9]+$')"),
+                     row(type="begin_repeat", name="r1", label="e"), row(type="text", name="q5", label="f"),
+                     row(type="end_repeat"))
+    assert list(errors) == ["row 10", "row 11", "row 12", "row 13", "row 14"]
+    assert "default" in errors["row 10"][0] and "choice_filter" in errors["row 11"][0]
+    assert all(zh.startswith(f"第 {k[4:]} 行：") and en.startswith(f"{k}: ") for k, (zh, en) in errors.items())
+
+
+def test_label_translations_keep_chinese_and_warn_about_the_rest():
+    header = ("type", "name", "label::English (en)", "label::中文 (zh)", "hint::English (en)", "hint::中文 (zh)")
+    book = long_workbook(("text", "q1", "Advice", "意见", "Optional", "可不填"), header=header)
+    warnings = []
+    q, = definition_of(*parse(book, "f.xlsx"), warnings)["questions"]
+    assert (q["text"], q["hint"]) == ("意见", "可不填")
+    assert len(warnings) == 2 and "English (en)" in warnings[0]["warning"][0]

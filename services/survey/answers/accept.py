@@ -52,11 +52,14 @@ def response_message(response_id, survey, enterprise, ratings, nps, at):
     return messages.envelope(messages.RESPONSE_SUBMITTED, data, id_=response_id, occurred_at=at)
 
 
-def accept(services, token, answers, contact_ok=False):
+def accept(services, token, answers, contact_ok=False, reasons=None):
     """Accept `answers` for `token` durably; returns the response id or raises a Refused (404, 409, 410, 400).
 
     `contact_ok`: the enterprise agrees that the departments it rates 1–2 may learn who it is (实名回访).
+    `reasons` ({rating question id: text}) says why the enterprise gave a rating of 1–2; it travels with the
+    差评 demand to the rated department, and is stored with the answer but never put in the event.
     """
+    reasons = form.clean_reasons(reasons)
     invitation = services.invitations.get(token)
     if invitation is None:
         raise NotFound("unknown link", {"token": pair("链接无效", "unknown token")})
@@ -71,6 +74,8 @@ def accept(services, token, answers, contact_ok=False):
         why = "expired" if invitation["expires_at"] <= now else f"survey is {status}"
         raise Gone(f"this link can no longer be answered: {why}", {"token": pair("链接已过期或问卷未开放", why)})
     errors = form.validate_answers(survey["questions"], answers)
+    if not errors:
+        errors = form.validate_reasons(survey["questions"], form.clean_answers(survey["questions"], answers), reasons)
     if errors:
         done = replay(services, response_id, token, answers)
         if done:
@@ -82,17 +87,28 @@ def accept(services, token, answers, contact_ok=False):
     message = response_message(response_id, survey, enterprise, ratings, form.nps_of(survey["questions"], clean), now)
     record = {"_id": response_id, "token": token, "survey_id": survey["_id"], "survey_code": survey["code"],
               "enterprise": enterprise["code"], "answers": clean, "contact_ok": bool(contact_ok),
-              "fingerprint": fingerprint(answers), "created_at": now}
+              **({"reasons": reasons} if reasons else {}), "fingerprint": fingerprint(answers), "created_at": now}
     # One unit of work: one journaled insert, or with 差评 demands one transaction, so neither exists alone.
     uow = services.unit_of_work()
     services.responses.add(uow, event_record(messages.RESPONSE_SUBMITTED, message, record))
-    services.demands.add_all(uow, bad_rating_demands(services, survey, enterprise["code"], response_id, ratings, now,
+    services.demands.add_all(uow, bad_rating_demands(services, survey, enterprise["code"], response_id,
+                                                     with_reasons(survey["questions"], clean, ratings, reasons), now,
                                                      contact_ok))
     try:
         uow.commit()
     except AlreadyExists:  # the same answer sent twice at once, or another link of the same enterprise
         return replay(services, response_id, token, answers)
     return response_id
+
+
+def with_reasons(questions, answers, ratings, reasons):
+    """The ratings with the enterprise's reason as `comment`: the one it gave for the rating, else its text
+    answer right after the rating when the comment rule gives that text to the rated department."""
+    following = {}
+    for before, after in zip(questions, questions[1:]):
+        if before["type"] == "rating5" and after["type"] == "text" and after.get("department") in (None, before["department"]):
+            following[before["id"]] = answers.get(after["id"])
+    return [{**r, "comment": reasons.get(r["question"]) or following.get(r["question"])} for r in ratings]
 
 
 def bad_rating_demands(services, survey, enterprise_code, response_id, ratings, at, contact_ok=False):

@@ -16,4 +16,4 @@ blp = Blueprint("responses", __name__, url_prefix="/api/v1", description="Answer
 @blp.doc(security=[])
 def submit(body):
     """Submit an enterprise's answers; 202 only once they are durable. The identical resend gets the same 202."""
-    return {"response_id": accept(services(), body["token"], body["answers"], body["contact_ok"])}
+    return {"response_id": accept(services(), body["token"], body["answers"], body["contact_ok"], body.get("reasons"))}

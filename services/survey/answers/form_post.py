@@ -36,6 +36,17 @@ def answers_from_form(questions, form):
     return answers
 
 
+def reasons_from_form(questions, answers, form):
+    """The reasons typed under ratings (`reason_<id>`); without scripts the box shows under every rating, so a
+    reason beside a rating above 2 is dropped here rather than refused."""
+    reasons = {}
+    for q in questions:
+        text = form.get(f"reason_{q['id']}", "").strip()
+        if text and q["type"] == "rating5" and answers.get(q["id"]) in (1, 2):
+            reasons[q["id"]] = text
+    return reasons
+
+
 def condition_text(question, by_id, numbers):
     """How a question's show_if reads to a respondent who sees every question: 第2题选“是”."""
     parts = [f"第{numbers[ref]}题选“{value}”" for ref, value in (question.get("show_if") or {}).items() if ref in by_id]

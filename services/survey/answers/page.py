@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from services.survey.answers.accept import accept, response_id_of
-from services.survey.answers.form_post import answers_from_form, condition_text, contact_ok_from_form
+from services.survey.answers.form_post import answers_from_form, condition_text, contact_ok_from_form, reasons_from_form
 from services.survey.web import services
 from shared.domain import LEVEL_NAMES, local_time, utcnow
 from shared.errors import Refused
@@ -85,8 +85,9 @@ def submit_form(token):
     if invitation is None:
         return message(404, **UNKNOWN)
     try:
-        accept(services(), token, answers_from_form(survey["questions"], request.form),
-               contact_ok_from_form(request.form))
+        answers = answers_from_form(survey["questions"], request.form)
+        accept(services(), token, answers, contact_ok_from_form(request.form),
+               reasons_from_form(survey["questions"], answers, request.form))
     except Refused as rejected:
         if rejected.code == 400:
             return questionnaire(token, survey, enterprise, values=request.form, errors=rejected.errors,

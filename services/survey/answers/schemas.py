@@ -11,6 +11,8 @@ class ResponseBodySchema(Schema):
     contact_ok = fields.Boolean(load_default=False, metadata={
         "description": "the enterprise agrees that a department it rated 1–2 (差评) may learn who it is and contact it "
                        "about the rectification (实名回访); false (default): the department sees the 差评 anonymously"})
+    reasons = fields.Dict(keys=fields.String(), load_default=None, metadata={
+        "description": "optional: why, for a rating of 1–2 ({question id: text ≤ 500}); the 差评 demand carries it"})
 
 
 class ResponseAcceptedSchema(Schema):

@@ -24,6 +24,7 @@ from shared.demand_figures import is_overdue
 from shared.domain import utcnow
 from shared.errors import Forbidden, Invalid, pair
 from shared.keys import require
+from shared.paging import paged
 from shared.web import XLSX, Blueprint, download
 
 blp = Blueprint("demands", __name__, url_prefix="/api/v1", description="Demand ledger (诉求台账)")
@@ -60,8 +61,7 @@ def list_(query):
     now = utcnow()
     demands, total = services().demands.page(held_to_own(query, g.api_key), now, sort_of(query),
                                              (query["page"] - 1) * query["per_page"], query["per_page"])
-    return {"demands": [demand_out(d, now, g.api_key) for d in demands], "total": total,
-            "page": query["page"], "per_page": query["per_page"]}
+    return paged("demands", [demand_out(d, now, g.api_key) for d in demands], total, query)
 
 
 @blp.route("/demands/ledger.xlsx", methods=["GET"])
@@ -76,7 +76,7 @@ def export(query):
     enterprises = svc.enterprises.names({d["enterprise"] for d in demands if d.get("enterprise")})
     buffer = io.BytesIO()
     ledger_workbook(demands, svc.departments.names(), enterprises).save(buffer)
-    return download(buffer.getvalue(), XLSX, f"问题台账-{now:%Y%m%d}.xlsx")
+    return download(buffer.getvalue(), XLSX, f"问题台账-{now:%Y%m%d}.xlsx", f"ledger-{now:%Y%m%d}.xlsx")
 
 
 @blp.route("/demands/<demand_id>", methods=["GET"])

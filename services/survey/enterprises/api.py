@@ -5,6 +5,7 @@ from services.survey.web import UploadSchema, accepts_upload, services
 from shared.domain import utcnow
 from shared.errors import NotFound, pair
 from shared.keys import require
+from shared.paging import PageArgsSchema, paged, window
 from shared.web import XLSX, Blueprint, download
 
 blp = Blueprint("enterprises", __name__, url_prefix="/api/v1", description="Enterprises (企业)")
@@ -23,10 +24,12 @@ def upsert(body):
 
 @blp.route("/enterprises", methods=["GET"])
 @require("admin", "cadre")
+@blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, EnterpriseListSchema)
-def list_():
-    """All enterprises, by code."""
-    return {"enterprises": services().enterprises.all()}
+def list_(query):
+    """Enterprises by code, a page at a time (`page`, `per_page`; `total` and a `Link` header say what is left)."""
+    enterprises, total = services().enterprises.search(None, *window(query))
+    return paged("enterprises", enterprises, total, query)
 
 
 @blp.route("/enterprises/<code>", methods=["GET"])

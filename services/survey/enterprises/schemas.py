@@ -3,6 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from shared.domain import CAPITALS, OWNERSHIPS, SCALES, uscc_is_valid
 from shared.fields import StrictSchema
+from shared.paging import PageFieldsSchema
 
 
 class EnterpriseSchema(StrictSchema):
@@ -20,7 +21,7 @@ class EnterpriseSchema(StrictSchema):
             raise ValidationError("not a valid 统一社会信用代码: wrong length, character or check digit")
 
 
-class EnterpriseListSchema(Schema):
+class EnterpriseListSchema(PageFieldsSchema):
     enterprises = fields.List(fields.Nested(EnterpriseSchema))
 
 

@@ -5,6 +5,7 @@ from flask import Response
 from services.survey.invitations import printing, tracking, use_cases
 from services.survey.invitations.schemas import (
     InvitationFilterSchema,
+    InvitationListQuerySchema,
     InvitationListSchema,
     InvitationRequestSchema,
     InvitationSheetSchema,
@@ -14,6 +15,7 @@ from services.survey.invitations.schemas import (
 from services.survey.surveys.use_cases import survey_or_404
 from services.survey.web import LIST_LIMIT, body_limit, services
 from shared.keys import require
+from shared.paging import page_of, paged
 from shared.web import XLSX, Blueprint, download
 
 blp = Blueprint("invitations", __name__, url_prefix="/api/v1", description="Invitations, QR codes and tracking (智能邀评)")
@@ -47,13 +49,13 @@ def qr_svg(token):
 
 @blp.route("/surveys/<survey_id>/invitations", methods=["GET"])
 @require("admin")
-@blp.arguments(InvitationFilterSchema, location="query")
+@blp.arguments(InvitationListQuerySchema, location="query")
 @blp.response(200, InvitationStatusListSchema)
 def list_(query, survey_id):
-    """One line per invited enterprise: sent / opened (first page view) / answered.
-
-    `status=unanswered` lists whom to remind."""
-    return {"invitations": use_cases.invitation_rows(services(), survey_id, query["status"], query["township"])}
+    """One line per invited enterprise: sent / opened (first page view) / answered; paged (`page`, `per_page`,
+    `total`, `Link`). `status=unanswered` lists whom to remind (the .xlsx and .pdf carry every line)."""
+    rows = use_cases.invitation_rows(services(), survey_id, query["status"], query["township"])
+    return paged("invitations", page_of(rows, query), len(rows), query)
 
 
 @blp.route("/surveys/<survey_id>/invitations.xlsx", methods=["GET"])

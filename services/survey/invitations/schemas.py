@@ -3,6 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from shared.domain import SEGMENT_ATTRIBUTES
 from shared.fields import StrictSchema
+from shared.paging import PageArgsSchema, PageFieldsSchema
 
 
 class InvitationRequestSchema(StrictSchema):
@@ -34,13 +35,17 @@ class InvitationStatusSchema(Schema):
     status = fields.String(metadata={"description": "sent | opened | answered"})
 
 
-class InvitationStatusListSchema(Schema):
+class InvitationStatusListSchema(PageFieldsSchema):
     invitations = fields.List(fields.Nested(InvitationStatusSchema))
 
 
 class InvitationFilterSchema(Schema):
     status = fields.String(load_default="all", validate=validate.OneOf(("all", "unanswered", "answered", "opened")))
     township = fields.String(load_default=None, metadata={"description": "only this township's enterprises"})
+
+
+class InvitationListQuerySchema(InvitationFilterSchema, PageArgsSchema):
+    pass
 
 
 class InvitationSheetSchema(InvitationFilterSchema):

@@ -50,17 +50,34 @@
     return !!(yes && yes.checked && !document.getElementById("consent").hidden);
   }
 
+  // Numbers count the questions shown, so they run 1, 2, 3 … and end at the count the intro gives.
   function applyVisibility() {
-    var shown = {};
+    var shown = {}, number = 0;
     data.questions.forEach(function (q) {
-      var visible = isVisible(q, shown), v;
+      var visible = isVisible(q, shown), v, reason;
       box(q).hidden = !visible;
       if (visible) {
         v = valueOf(q);
         if (v !== null) shown[q.id] = v;
+        number += 1;
+        box(q).querySelector(".num").textContent = number + ".";
       }
+      reason = document.getElementById("reason-" + q.id);
+      if (reason) reason.hidden = !(visible && v !== null && v <= 2);
     });
     document.getElementById("consent").hidden = !anyBadRating(shown);
+    document.getElementById("count").textContent = number;
+  }
+
+  function reasons(given) {
+    var out = {}, any = false;
+    data.questions.forEach(function (q) {
+      var field = form.querySelector("[name=\"reason_" + q.id + "\"]"), text;
+      if (!field || given[q.id] === undefined || given[q.id] > 2) return;
+      text = field.value.replace(/^\s+|\s+$/g, "");
+      if (text) { out[q.id] = text; any = true; }
+    });
+    return any ? out : null;
   }
 
   function answers() {
@@ -179,7 +196,7 @@
   form.addEventListener("change", function () { applyVisibility(); save(); });
   form.addEventListener("input", save);
   form.addEventListener("submit", function (event) {
-    var given, errors;
+    var given, errors, body;
     event.preventDefault();
     if (sending) return;
     applyVisibility();
@@ -190,7 +207,9 @@
     sending = true;
     button.disabled = true;
     statusLine.textContent = "正在提交…";
-    send(JSON.stringify({token: data.token, answers: given, contact_ok: contactOk()}), 0);
+    body = {token: data.token, answers: given, contact_ok: contactOk()};
+    if (reasons(given)) body.reasons = reasons(given);
+    send(JSON.stringify(body), 0);
   });
 
   restore();

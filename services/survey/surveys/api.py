@@ -3,6 +3,7 @@ from services.survey.surveys import use_cases
 from services.survey.surveys.schemas import SurveyCreatedSchema, SurveyDefinitionSchema, SurveyListSchema, SurveySchema
 from services.survey.web import services
 from shared.keys import require
+from shared.paging import PageArgsSchema, paged, window
 from shared.web import Blueprint
 
 blp = Blueprint("surveys", __name__, url_prefix="/api/v1", description="Surveys")
@@ -19,9 +20,21 @@ def create(body):
 
 @blp.route("/surveys", methods=["GET"])
 @require("admin")
+@blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, SurveyListSchema)
-def list_():
-    return {"surveys": [use_cases.summary(d) for d in services().surveys.all()]}
+def list_(query):
+    """Surveys by code and version, a page at a time (`page`, `per_page`; `total` and `Link` say what is left)."""
+    docs, total = services().surveys.page(*window(query))
+    return paged("surveys", [use_cases.summary(d) for d in docs], total, query)
+
+
+@blp.route("/surveys/<survey_id>", methods=["DELETE"])
+@require("admin")
+@blp.response(204)
+@blp.alt_response(409, description="the survey is open or closed: it is the record of what was asked")
+def delete(survey_id):
+    """Delete a draft (an import that went wrong, say); an opened survey stays."""
+    use_cases.delete_draft(services(), survey_id)
 
 
 @blp.route("/surveys/<survey_id>", methods=["GET"])

@@ -107,6 +107,36 @@ def validate_answers(questions, answers):
     return errors
 
 
+REASON_LENGTH = 500
+
+
+def validate_reasons(questions, answers, reasons):
+    """Errors of the reasons given for 差评: each names a rating5 question answered at level 1 or 2."""
+    errors, by_id = {}, {q["id"]: q for q in questions}
+    for qid, text in reasons.items():
+        q, level = by_id.get(qid), answers.get(qid)
+        if q is None or q["type"] != "rating5":
+            errors[f"reasons.{qid}"] = msg("只有好差评题可以填写原因", "a reason belongs to a rating question")
+        elif not _is_int(level) or level > 2:
+            errors[f"reasons.{qid}"] = msg("评价为不满意或非常不满意时才填写原因", "a reason goes with a rating of 1 or 2")
+        elif not isinstance(text, str) or len(text) > REASON_LENGTH:
+            errors[f"reasons.{qid}"] = msg(f"原因请用文字，不超过 {REASON_LENGTH} 字",
+                                           f"must be text of at most {REASON_LENGTH} characters")
+    return errors
+
+
+def clean_reasons(reasons):
+    """Reasons with blank texts dropped (anything not text stays, for validate_reasons to refuse)."""
+    out = {}
+    for qid, text in (reasons or {}).items():
+        if isinstance(text, str):
+            text = text.strip()
+            if not text:
+                continue
+        out[qid] = text
+    return out
+
+
 def clean_answers(questions, answers):
     """The answers with blanks dropped, in question order (call after validate_answers)."""
     return {q["id"]: answers[q["id"]] for q in questions if not _is_blank(answers.get(q["id"]))}

@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from shared.domain import QUESTION_TYPES
 from shared.fields import CODE, FullMatch, Period, StrictSchema
+from shared.paging import PageFieldsSchema
 
 QUESTION_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 
@@ -20,6 +21,10 @@ class QuestionSchema(StrictSchema):
     options = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=None)
     show_if = fields.Dict(keys=fields.String(), load_default=None)
     max_length = fields.Integer(load_default=2000, validate=validate.Range(1, 10000))
+    hint = fields.String(validate=validate.Length(1, 500),
+                         metadata={"description": "shown under the question (XLSForm hint)"})
+    required_message = fields.String(validate=validate.Length(1, 200), metadata={
+        "description": "said when a required question is left blank (XLSForm required_message)"})
 
     @validates_schema
     def fields_of_type(self, q, **kwargs):
@@ -66,5 +71,16 @@ class SurveyCreatedSchema(Schema):
     status = fields.String()
 
 
-class SurveyListSchema(Schema):
+class SurveyListSchema(PageFieldsSchema):
     surveys = fields.List(fields.Nested(SurveyCreatedSchema))
+
+
+class ImportWarningSchema(Schema):
+    row = fields.Integer(allow_none=True)
+    question = fields.String(allow_none=True)
+    warning = fields.List(fields.String(), metadata={"description": "[Chinese, English]"})
+
+
+class SurveyImportedSchema(SurveyCreatedSchema):
+    warnings = fields.List(fields.Nested(ImportWarningSchema), metadata={
+        "description": "what the import ignored (metadata rows, notes, appearance, other languages …), by row"})

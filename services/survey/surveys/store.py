@@ -21,6 +21,15 @@ class Surveys:
     def all(self):
         return list(self.collection.find({}).sort([("code", 1), ("version", 1)]))
 
+    def page(self, skip, limit):
+        """(surveys on this page without their questions, how many there are), by code and version."""
+        docs = self.collection.find({}, {"questions": 0}).sort([("code", 1), ("version", 1)]).skip(skip).limit(limit)
+        return list(docs), self.collection.count_documents({})
+
+    def delete_draft(self, survey_id):
+        """True when a draft was deleted (the status in the filter: an opened survey is never deleted)."""
+        return self.collection.delete_one({"_id": survey_id, "status": "draft"}).deleted_count == 1
+
     def add_version(self, definition, at):
         """Store a definition as the next version of its code, as a draft (the unique (code, version) index
         settles two versions stored at the same moment: the later one takes the next number)."""

@@ -85,27 +85,55 @@ def close_survey(services, survey_id):
     return transition(services, survey_id, ("open",), "closed")
 
 
+def delete_draft(services, survey_id):
+    doc = survey_or_404(services, survey_id)
+    if not services.surveys.delete_draft(survey_id):
+        raise Conflict(f"a {doc['status']} survey cannot be deleted; only drafts can",
+                       {"status": pair(f"只能删除草稿问卷（此问卷状态为 {doc['status']}）", "only a draft can be deleted")})
+
+
 def by_row(errors, questions, rows):
-    """Per-question errors (keyed by index or id) re-keyed by the survey sheet's row, as the admin sees it."""
+    """Per-question errors (keyed by index or id) re-keyed by the survey sheet's row, as the admin sees it,
+    in row order."""
     out = {}
     for key, problem in errors.items():
         qid = questions[key]["id"] if isinstance(key, int) and key < len(questions) else key
         out[f"row {rows[qid]}" if qid in rows else f"question {qid}"] = problem
-    return out
+    return {k: out[k] for k in sorted(out, key=xlsform.row_order)}
 
 
-def import_xlsform(services, content):
-    """A draft survey from an XLSForm's bytes; Invalid names each row that cannot be mapped and why."""
-    form_json, rows = xlsform.parse(content)
-    definition = xlsform.definition_of(form_json, rows)
+FIELD_NAMES = {"code": ("问卷代码（settings 表的 form_id，或文件名）", "survey code (settings form_id, or the file name)"),
+               "title": ("问卷标题（settings 表的 form_title）", "title (settings form_title)"),
+               "period": ("期间（settings 表的 period，如 2026Q4）", "period (settings period, e.g. 2026Q4)")}
+
+
+def bilingual(messages, definition, rows):
+    """Schema errors of the mapped definition in Chinese and English, questions by row, rows in order."""
+    errors = {}
+    for field, problem in messages.items():
+        if field == "questions" and isinstance(problem, dict):
+            continue
+        zh, en = FIELD_NAMES.get(field, (field, field))
+        errors[field] = pair(f"{zh}无效：{problem}", f"{en} is not valid: {problem}")
+    if isinstance(messages.get("questions"), dict):
+        for key, problem in by_row(messages["questions"], definition["questions"], rows).items():
+            where = f"第 {key[4:]} 行" if key.startswith("row") else key
+            errors[key] = pair(f"{where}：题目设置无效 {problem}", f"{key}: not a valid question {problem}")
+    return errors
+
+
+def import_xlsform(services, content, filename=None):
+    """A draft survey from an XLSForm file, with the warnings of what it ignored; Invalid names each row that
+    cannot be mapped and why, in row order, in Chinese and English."""
+    warnings = []
+    form_json, rows = xlsform.parse(content, filename)
+    definition = xlsform.definition_of(form_json, rows, warnings)
     try:
         body = SurveyDefinitionSchema().load(definition)
     except ValidationError as invalid:
-        errors = dict(invalid.messages)
-        if isinstance(errors.get("questions"), dict):
-            errors.update(by_row(errors.pop("questions"), definition["questions"], rows))
-        raise Invalid("the survey in the workbook is not valid", errors) from invalid
+        raise Invalid("the survey in the workbook is not valid", bilingual(invalid.messages, definition, rows)) \
+            from invalid
     problems = form.check_definition(body["questions"], services.departments.codes())
     if problems:
         raise Invalid("some questions are not valid", by_row(problems, body["questions"], rows))
-    return summary(services.surveys.add_version(body, utcnow()))
+    return {**summary(services.surveys.add_version(body, utcnow())), "warnings": warnings}
