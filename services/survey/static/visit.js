@@ -130,9 +130,12 @@ $("save-key").addEventListener("click", () => {
 });
 $("logout").addEventListener("click", () => { localStorage.removeItem(KEY); show("login"); });
 $("again").addEventListener("click", start);
-// The console's list of this cadre's visits and waiting callbacks: signed in with the same key, by a form post.
-$("mine").addEventListener("click", () => {
-  const form = $("to-console"); form.elements.key.value = localStorage.getItem(KEY); form.submit();
+// The console's list of this cadre's visits and waiting callbacks: signed in with the same key. A fetch, not a
+// form: this page's no-referrer policy would send "Origin: null", which the console's sign-in refuses.
+$("mine").addEventListener("click", async () => {
+  const body = new URLSearchParams({key: localStorage.getItem(KEY), next: "/console/cadre"});
+  await fetch("/console/login", {method: "POST", body, referrerPolicy: "same-origin", credentials: "same-origin"});
+  location.href = "/console/cadre";
 });
 // A key handed over as a QR code (the console's 密钥 page) arrives in the fragment, which is never sent to a server.
 if (location.hash.startsWith("#key=")) {
