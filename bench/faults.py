@@ -128,7 +128,13 @@ def main():
     rows = []
     for name in names:
         print(f"… {name}", file=sys.stderr, flush=True)
-        rows.append(SCENARIOS[name](args.answers))
+        try:
+            rows.append(SCENARIOS[name](args.answers))
+        except Exception as exc:  # a scenario that fails is reported, the others still run
+            print(f"✗ {name}: {exc!r}"[:500], file=sys.stderr, flush=True)
+            rows.append({"scenario": f"{name} (FAILED)", "accepted": 0, "counted": 0, "lost": -1, "double": -1,
+                         "errors": {"failed": str(exc)[:80]}, "ready_s": float("nan"), "shown_s": float("nan")})
+        print(f"  {rows[-1]}", file=sys.stderr, flush=True)
     print(f"\nfault benchmark: {args.answers} answers per scenario, each fault held {FAULT_SECONDS} s "
           f"(a third of the way in)\n")
     header = f"{'scenario':30} {'accepted':>8} {'counted':>8} {'lost':>5} {'double':>6}  {'restore→ready':>13}" \

@@ -11,13 +11,14 @@ Prefetch, batch and the quorum queue's delivery limit together (DESIGN §2; depl
 - prefetch defaults to two batches (MANYI_PREFETCH 400 for MANYI_BATCH_SIZE 200): one being committed,
   one arriving. Every unacked message's delivery count rises when a worker dies, so the prefetch is the
   number of messages a crash can charge that the worker never looked at.
-- after a (re)connect the worker is *careful*: prefetch 1, each message in a transaction of its own and
-  acked before the next arrives, for as long as redelivered messages come (a quorum queue hands returned
-  messages out first). A message that kills the process outright (a segfault, the OOM killer) is then
-  the only unacked one: it alone burns its delivery limit (`amqp.DELIVERY_LIMIT`, 20), and the valid
-  messages that were prefetched behind it are committed instead of dead-lettered with it. The first
-  fresh delivery switches back to the full prefetch and batches.
-- a redelivered message met in a normal batch (another worker died) is applied on its own as well.
+- a message returned by SUSPECT_RETURNS or more crashes (its `x-delivery-count`) makes the worker
+  *careful*: prefetch 1, each message in a transaction of its own and acked before the next arrives, for
+  as long as such suspects come (a quorum queue hands returned messages out first). A message that
+  kills the process outright (a segfault, the OOM killer) is then the only unacked one: it alone goes on
+  burning its delivery limit (`amqp.DELIVERY_LIMIT`, 20), while the valid messages that were prefetched
+  beside it stop at SUSPECT_RETURNS + 1 and are committed instead of dead-lettered with it. An ordinary
+  crash (one return) is recovered from in full batches. The first unsuspected delivery restarts the
+  consumer with the full prefetch and batches.
 """
 import logging
 import time
@@ -32,6 +33,13 @@ from shared import amqp, messages, mongo, observe
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 5        # seconds between reconnects / commit retries while a dependency is away
 REASON_LIMIT = 1000    # characters of the reason kept in the dead letter's header
+SUSPECT_RETURNS = 3    # a message returned by this many crashes is applied alone (see above)
+
+
+def returns_of(props):
+    """How many times the broker took this message back from a consumer that died or rejected it."""
+    count = (props.headers or {}).get("x-delivery-count") if props is not None else None
+    return int(count) if isinstance(count, int) else 0
 
 
 def decode_or_reason(body):
@@ -127,10 +135,10 @@ class Consumer:
         self.channel = self.connection.channel()
         amqp.declare_topology(self.channel)
         self.channel.confirm_delivery()  # dead-lettering is confirmed before the original is acked
-        self.careful = True
+        self.careful = False
 
     def consume(self):
-        """Consume carefully (prefetch 1) until the first fresh delivery, then with the full prefetch.
+        """Consume in batches with the full prefetch; carefully (prefetch 1) while suspects come.
 
         A consumer's prefetch is fixed when it starts (basic.qos applies to consumers started after it, and
         quorum queues have no channel-wide prefetch), so leaving careful mode restarts the consumer.
@@ -147,7 +155,7 @@ class Consumer:
             self.health.idle()
             if method is not None:
                 self.process([(method, props, body)])  # each alone, acked before the next arrives
-                if not method.redelivered:
+                if returns_of(props) < SUSPECT_RETURNS:
                     self.careful = False
                     break
             if self.stopping:
@@ -158,13 +166,15 @@ class Consumer:
         linger = self.config.batch_linger_ms / 1000
         batch, first_at = [], 0.0
         for method, props, body in self.channel.consume(amqp.QUEUE, inactivity_timeout=linger):
-            if method is not None and method.redelivered:
-                # A message some worker died holding: on its own, so that it cannot take others with it.
+            if method is not None and returns_of(props) >= SUSPECT_RETURNS:
+                # A message that was in flight through several crashes: on its own, and carefully from here,
+                # so that it cannot take others with it.
                 if batch:
                     self.process(batch)
                     batch = []
                 self.process([(method, props, body)])
-                method = None
+                self.careful = True
+                break
             elif method is not None:
                 if not batch:
                     first_at = time.monotonic()

@@ -3,7 +3,7 @@
 One quarter as the 营商办 administrator runs it: sign in, import a bad then a good enterprise list, edit an
 enterprise, upload the sample XLSForm, preview it, open it, invite everyone, download the QR sheet (PDF)
 and decode a QR code from it, answer through /s/{token}, watch the progress move, export the
-non-respondents, assign a demand, create a cadre's key (decoding its QR code). Then a department works
+non-respondents, release the quarter, assign a demand, create a cadre's key (decoding its QR code). Then a department works
 its own queue and resolves a demand, and the cadre, signed in from /visit, makes the callback. Forged
 cross-site and cross-origin form posts are refused. Every page is screenshotted at both sizes.
 """
@@ -154,7 +154,9 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     page.wait_for_selector("[data-status=draft]")
     survey_id = page.url.rsplit("/", 1)[1].split("?")[0]
     frame = page.frame_locator("iframe.preview")
-    assert frame.locator("fieldset.q").count() == 6 and frame.locator("#submit").is_disabled()
+    questions = ok(api("GET", f"/api/v1/surveys/{survey_id}", admin), 200)["questions"]
+    assert len(questions) == 6 and frame.locator("#submit").is_disabled()
+    assert all(frame.locator(f"#q-{q['id']}").count() == 1 for q in questions)  # every question, as phones see it
     shot(page, county, "survey-draft")
     preview = new_page(browser, "phone")
     preview.context.add_cookies([cookie])
@@ -192,6 +194,13 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     assert page.inner_text("[data-figure=rate]") == "16.7%"  # 1 of 6, refreshed in place (htmx)
     reminders = load_workbook(io.BytesIO(downloaded(page, "#download-unanswered"))).active
     assert {r[1] for r in reminders.iter_rows(min_row=2, values_only=True)} == set(links) - {answerer}
+
+    # 发布: the quarter's figures go to the portals (as POST /api/v1/periods/2026Q4/release).
+    page.click("header nav >> text=发布")
+    page.click("tr[data-period='2026Q4'] button")
+    page.wait_for_selector("p.ok")
+    assert [p["period"] for p in ok(api("GET", "/api/v1/periods", admin), 200)["periods"]] == ["2026Q4"]
+    shot(page, county, "releases")
 
     # 密钥: a cadre's key, shown once, with a QR code that opens /visit with the key.
     page.click("header nav >> text=密钥")

@@ -9,6 +9,7 @@ from services.survey import create_app
 from services.survey.console.sessions import COOKIE
 from tests.api import FlaskApi, ok
 from tests.factories import enterprise
+from tests.harness import poll
 
 BASE = "http://localhost"
 
@@ -89,15 +90,20 @@ def test_a_post_without_the_csrf_token_or_from_another_origin_changes_nothing(ap
     assert ok(county["api"]("GET", f"/api/v1/demands/{demand}", county["admin"]), 200)["status"] == "assigned"
 
 
-def test_a_key_that_no_longer_authenticates_ends_its_sessions(app, county):
+def test_a_key_revoked_in_the_console_ends_its_sessions(app, county):
     key = county["keys"]["market"]
     client, _ = signed_in(app, key["key"])
     assert client.get("/console/queue").status_code == 200
-    store = app.extensions["manyi"].store
-    store.keys.delete_one({"_id": key["id"]})  # what revocation amounts to for shared.keys
-    app.extensions["manyi"].keyring._cache.clear()  # the per-process cache would hold it 10 s at most
-    assert client.get("/console/queue").status_code == 303
-    assert client.get("/api/v1/demands").status_code == 401  # nor does the cookie read the API any more
+    admin, _ = signed_in(app, county["admin"])
+    assert key["id"] in admin.get("/console/keys").get_data(as_text=True)
+    revoked = admin.post(f"/console/keys/{key['id']}/revoke", data={"csrf": csrf_of(admin, "/console/keys")},
+                         headers={"Origin": BASE})
+    assert revoked.status_code == 303
+    listed = ok(county["api"]("GET", "/api/v1/keys", county["admin"]), 200)["keys"]
+    assert next(k for k in listed if k["id"] == key["id"])["revoked"]
+    # Within shared.keys.CACHE_SECONDS the session is refused, and so is the cookie on the API.
+    poll(lambda: client.get("/console/queue").status_code == 303, 15, 0.5, "the revoked key's session ends")
+    assert client.get("/api/v1/demands").status_code == 401
 
 
 def test_a_department_sees_only_its_own_queue_and_no_admin_page(app, county):
@@ -149,3 +155,19 @@ def test_a_database_outage_is_a_503_page_not_a_500(app, county, monkeypatch):
     reply = client.get("/console/demands")
     assert reply.status_code == 503 and reply.headers["Retry-After"] == "10"
     assert "数据库暂时无法访问" in reply.get_data(as_text=True)
+
+
+def test_a_quarter_is_released_from_the_console_as_through_the_api(app, county):
+    ok(county["api"]("POST", "/api/v1/surveys", county["admin"], {
+        "code": "q", "title": "问卷", "period": "2026Q4",
+        "questions": [{"id": "q1", "type": "rating5", "text": "服务", "department": "market"}]}), 201)
+    client, _ = signed_in(app, county["admin"])
+    page = client.get("/console/releases").get_data(as_text=True)
+    assert 'data-period="2026Q4"' in page and 'data-period="2026"' in page and "未发布" in page
+    token = csrf_of(client, "/console/releases")
+    assert client.post("/console/releases/2026Q4", data={"csrf": token}, headers={"Origin": BASE}).status_code == 303
+    periods = ok(county["api"]("GET", "/api/v1/periods", county["admin"]), 200)["periods"]
+    assert [(p["period"], p["release"]) for p in periods] == [("2026Q4", 1)]
+    assert "第 1 次" in client.get("/console/releases").get_data(as_text=True)
+    department, _ = signed_in(app, county["keys"]["market"]["key"])
+    assert department.get("/console/releases").status_code == 403

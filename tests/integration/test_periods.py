@@ -1,10 +1,10 @@
-"""One definition of a period: both web processes refuse what is not exactly a quarter `YYYYQn`."""
+"""One definition of a period: the gateway refuses what is not exactly a quarter `YYYYQn` or a year `YYYY`."""
 import pytest
 
 import gateway
 from tests.harness import make_config
 
-NOT_QUARTERS = ["2026Q4\n", "2026Q5", "2026q4", " 2026Q4", "2026"]
+NOT_PERIODS = ["2026Q4\n", "2026\n", "2026Q5", "2026q4", " 2026Q4", "26Q4"]
 
 
 @pytest.fixture
@@ -14,8 +14,8 @@ def client(mongo_server):
     return app.test_client(), {"Authorization": f"Bearer {config.admin_key}"}
 
 
-@pytest.mark.parametrize("period", NOT_QUARTERS)
-def test_the_gateway_refuses_a_period_that_is_not_exactly_a_quarter(client, period):
+@pytest.mark.parametrize("period", NOT_PERIODS)
+def test_the_gateway_refuses_a_period_that_is_not_exactly_a_quarter_or_a_year(client, period):
     http, admin = client
     for path in ("/api/v1/indices", "/api/v1/demands/stats", "/api/v1/nps"):
         reply = http.get(path, query_string={"period": period}, headers=admin)
@@ -24,6 +24,7 @@ def test_the_gateway_refuses_a_period_that_is_not_exactly_a_quarter(client, peri
     assert reply.status_code in (400, 404) and "errors" in reply.json
 
 
-def test_a_quarter_is_accepted(client):
+def test_a_quarter_and_a_year_are_accepted(client):
     http, admin = client
-    assert http.get("/api/v1/indices", query_string={"period": "2026Q4"}, headers=admin).status_code == 200
+    for period in ("2026Q4", "2026"):
+        assert http.get("/api/v1/indices", query_string={"period": period}, headers=admin).status_code == 200

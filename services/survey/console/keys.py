@@ -1,26 +1,27 @@
 """密钥: create keys for cadres, departments and portals (shown once, with a QR code for a cadre's phone), list them.
 
-Listing reads the keys' records (never their digests). Revocation arrives with `DELETE /api/v1/keys/{id}`
-(DESIGN §9); until then this page says so instead of offering it.
+Listing reads the keys' records (never their digests), as `GET /api/v1/keys` does; revoking is the same use
+case as `DELETE /api/v1/keys/{id}`.
 """
 import base64
 
-from flask import request
+from flask import redirect, request, url_for
 from marshmallow import ValidationError
 
 from services.survey.console.demands import departments
 from services.survey.console.web import attempt, for_roles, page, render
 from services.survey.invitations.printing import qr_svg
 from services.survey.keys.schemas import KeyCreateSchema
-from services.survey.keys.use_cases import create_key
+from services.survey.keys.use_cases import create_key, revoke_key
 from services.survey.web import services
+from shared.domain import utcnow
 
 
 @page.get("/keys")
 @for_roles("admin")
 def keys(created=None, refused=None, status=200):
     return render("keys.html", keys=services().keys.listed(), departments=departments(), created=created,
-                  refused=refused, form=request.form), status
+                  refused=refused, form=request.form, now=utcnow()), status
 
 
 def visit_link(key):
@@ -46,3 +47,12 @@ def key_create():
     if record["role"] == "cadre":
         created["qr"] = "data:image/svg+xml;base64," + base64.b64encode(qr_svg(visit_link(key), scale=5)).decode()
     return keys(created=created)
+
+
+@page.post("/keys/<key_id>/revoke")
+@for_roles("admin")
+def key_revoke(key_id):
+    _, refusal = attempt(revoke_key, services(), key_id)  # as DELETE /api/v1/keys/{id}
+    if refusal:
+        return keys(refused=refusal, status=refusal["status"])
+    return redirect(url_for("console.keys"), 303)

@@ -35,7 +35,7 @@ def check_url(url):
 
 
 def subscription_or_404(db, subscription_id):
-    doc = db.subscriptions.find_one({"_id": subscription_id}, store.SUBSCRIPTION_HIDDEN)
+    doc = store.subscription(db, subscription_id)
     if doc is None:
         raise NotFound(f"no webhook {subscription_id}", {"subscription_id": pair("订阅不存在", "unknown webhook")})
     return doc
@@ -65,9 +65,7 @@ def create(body):
 @require("admin")
 @blp.response(200, WebhookListSchema)
 def list_():
-    db = store.webhook_db()
-    return {"webhooks": [store.subscription_out(d) for d in
-                         db.subscriptions.find({}, store.SUBSCRIPTION_HIDDEN).sort("created_at", 1)]}
+    return {"webhooks": [store.subscription_out(d) for d in store.subscriptions(store.webhook_db())]}
 
 
 @blp.route("/webhooks/<subscription_id>", methods=["GET"])
@@ -131,7 +129,7 @@ def deliveries(query, subscription_id):
 @require("admin")
 @blp.response(200, DeliverySchema)
 def delivery(subscription_id, delivery_id):
-    doc = store.webhook_db().deliveries.find_one({"_id": delivery_id, "subscription": subscription_id})
+    doc = store.delivery(store.webhook_db(), subscription_id, delivery_id)
     if doc is None:
         raise NotFound(f"no delivery {delivery_id} of webhook {subscription_id}",
                        {"delivery_id": pair("投递记录不存在", "unknown delivery")})
@@ -144,11 +142,11 @@ def delivery(subscription_id, delivery_id):
 def redeliver(subscription_id, delivery_id):
     """Send one delivery again (delivered or failed), with the same Manyi-Delivery id and a fresh retry window."""
     db = store.webhook_db()
-    if not db.deliveries.find_one({"_id": delivery_id, "subscription": subscription_id}, {"_id": 1}):
+    if store.delivery(db, subscription_id, delivery_id, with_body=False) is None:
         raise NotFound(f"no delivery {delivery_id} of webhook {subscription_id}",
                        {"delivery_id": pair("投递记录不存在", "unknown delivery")})
     store.redeliver(db, subscription_id, {"_id": delivery_id})
-    return store.delivery_out(db.deliveries.find_one({"_id": delivery_id}, {"body": 0}))
+    return store.delivery_out(store.delivery(db, subscription_id, delivery_id, with_body=False))
 
 
 @blp.route("/webhooks/<subscription_id>/deliveries/redeliver", methods=["POST"])

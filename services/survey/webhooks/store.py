@@ -38,6 +38,22 @@ def subscription_out(doc, counts=None):
             **({"deliveries": counts} if counts is not None else {})}
 
 
+def subscription(db, subscription_id):
+    """One subscription without its secret, or None."""
+    return db.subscriptions.find_one({"_id": subscription_id}, SUBSCRIPTION_HIDDEN)
+
+
+def subscriptions(db):
+    """Every subscription without its secret, oldest first."""
+    return list(db.subscriptions.find({}, SUBSCRIPTION_HIDDEN).sort("created_at", 1))
+
+
+def delivery(db, subscription_id, delivery_id, with_body=True):
+    """One delivery of a subscription, or None."""
+    return db.deliveries.find_one({"_id": delivery_id, "subscription": subscription_id},
+                                  None if with_body else {"body": 0})
+
+
 def create(db, body, actor):
     now = utcnow()
     doc = {"_id": "wh_" + secrets.token_hex(8), "url": body["url"], "events": sorted(set(body["events"])),
