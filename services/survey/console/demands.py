@@ -41,6 +41,7 @@ def departments():
 
 
 def row(demand, now):
+    demand = rules.as_seen_by(g.key, demand)  # as the API lists it (idempotent)
     left = working_days_left(demand["deadline"], now) if demand.get("deadline") else None
     return {**demand, "overdue": is_overdue(demand, now), "days_left": left}
 
@@ -81,11 +82,6 @@ def queue():
     return render("queue.html", to_do=to_do, waiting=waiting, department=departments().get(g.key["department"]))
 
 
-def shows_enterprise(key, demand):
-    """A 差评's enterprise reaches the rated department only with its consent (DESIGN §9); admins see it."""
-    return key["role"] != "department" or demand["category"] != "bad_rating" or bool(demand.get("contact_ok"))
-
-
 @page.get("/demands/<demand_id>")
 @for_roles("admin", "department", "cadre")
 def demand(demand_id, errors=None, status=200):
@@ -94,7 +90,7 @@ def demand(demand_id, errors=None, status=200):
     except (NotFound, Forbidden):
         abort(404)  # another department's demand is as good as absent
     enterprise = None
-    if found.get("enterprise") and shows_enterprise(g.key, found):
+    if found.get("enterprise"):
         enterprise = services().enterprises.get(found["enterprise"]) or {"code": found["enterprise"]}
     return render("demand.html", demand=row(found, utcnow()), enterprise=enterprise, departments=departments(),
                   errors=errors or {}, form=request.form, may=lambda action: g.key["role"] in ledger.ACTORS[action],
