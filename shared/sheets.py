@@ -11,13 +11,15 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from shared.domain import SHANGHAI, utcnow
+from shared.exports import cell_text
 
 ASCII_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def cell(value):
-    """The value as an export writes it (the single hook for rules about cell contents)."""
-    return value
+    """The value as an export writes it (the single hook for rules about cell contents): text that would be a
+    formula is neutralised, control characters dropped (shared.exports.cell_text)."""
+    return cell_text(value)
 
 
 def content_disposition(filename, ascii_fallback):

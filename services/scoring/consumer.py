@@ -77,7 +77,7 @@ class Consumer:
 
         Returns (writes, [(message, delivery, reason)] that failed on their own).
         """
-        backoff = 0.5
+        backoff, tries = 0.5, 0
         while True:
             try:
                 with observe.COMMIT_SECONDS.time():
@@ -85,7 +85,10 @@ class Consumer:
                 self.health.committed()
                 return writes, []
             except Exception as exc:  # noqa: BLE001 — sorted below: the database's fault or the messages'
-                if mongo.is_transient(exc):
+                tries += 1
+                # A database dying mid-write can raise what looks like the data's fault: only an error that
+                # repeats while the database answers is blamed on the messages.
+                if mongo.is_transient(exc) or not self._database_answers() or (len(valid) == 1 and tries < 3):
                     if isinstance(exc, ConnectionFailure):
                         self.health.mongo_ok = False
                     self.health.waiting_to_commit()
@@ -102,6 +105,13 @@ class Consumer:
                     failed += bad
                     writes = writes or done
                 return writes, failed
+
+    def _database_answers(self):
+        try:
+            self.store.ping()
+            return True
+        except Exception:  # noqa: BLE001 — unreachable for any reason
+            return False
 
     def process(self, batch):
         """`batch`: [(method, props, body)]. Acks the whole batch once it is stored or dead-lettered."""

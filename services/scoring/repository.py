@@ -191,6 +191,13 @@ class ScoresStore:
                                                 "$set": {"period": p, "shard": shard}}, upsert=True)
                                       for p in sorted(periods)], ordered=False, session=session)
 
+    def department_ratings(self, period, department, projection=None, session=None):
+        """The ratings of one department in a quarter or a year, one equality query per quarter: the
+        (period, department) index then serves each (an `$in` on period scanned every rating on the
+        embedded server, once per department)."""
+        for quarter in quarters_of(period):
+            yield from self.ratings.find({"period": quarter, "department": department}, projection, session=session)
+
     def replace_department(self, period, department, recompute):
         """Switch one (period, department) over to voices and an aggregate recomputed from the ratings
         (`recompute(ratings) → (voices, aggregate)`), read and written in one transaction.
@@ -200,8 +207,7 @@ class ScoresStore:
         write conflict and is retried. A worker adding a new enterprise writes a voice and a shard this
         snapshot never saw, whose delta is relative to no voice: both stay right."""
         def work(session):
-            voices, aggregate = recompute(self.ratings.find(
-                {"period": {"$in": quarters_of(period)}, "department": department}, session=session))
+            voices, aggregate = recompute(self.department_ratings(period, department, session=session))
             self.voices.delete_many({"period": period, "department": department}, session=session)
             if voices:
                 self.voices.bulk_write([InsertOne(v) for v in voices], ordered=False, session=session)

@@ -112,8 +112,8 @@ def check(config, period=None, out=print):
     diffs, aggregates = [], 0
     for p in periods_stored(store, period):
         for department in departments_of(store, p):
-            ratings = list(store.ratings.find({"period": {"$in": quarters_of(p)}, "department": department},
-                                              {"_id": 0, "message_id": 0, "occurred_at": 0, "question": 0}))
+            ratings = list(store.department_ratings(p, department, {"_id": 0, "message_id": 0, "occurred_at": 0,
+                                                                    "question": 0}))
             stored = scoring.merge_aggregates(store.aggregates.find({"period": p, "department": department}))
             fresh = oracle(ratings, p)
             aggregates += len(stored.get(department, {}))

@@ -85,3 +85,8 @@ def test_downloads_have_an_ascii_fallback_name():
     value = content_disposition("满意度排名-2026Q4.xlsx", "ranking-2026Q4.xlsx")
     assert value.startswith('attachment; filename="ranking-2026Q4.xlsx"; ')
     assert "filename*=UTF-8''%E6%BB%A1" in value
+
+
+def test_raw_answer_cells_are_never_formulas():
+    from shared.sheets import cell
+    assert cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")" and cell(5) == 5 and cell("意见\x07") == "意见"
