@@ -9,7 +9,6 @@ bench:
 	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python bench/ingest.py
 bench-answers:
 	@bash scripts/bootstrap.sh && .venv/bin/python bench/raw_answers.py
-
 faults:
 	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python bench/faults.py
 fuzz:
