@@ -5,6 +5,8 @@ of work (services/survey/releases/use_cases.py), then publishes it; the scoring 
 it applies the message, and portals read that snapshot until the next release. `GET /api/v1/periods` lists
 every period released so far with its latest release.
 """
+import time
+
 from flask import g
 from marshmallow import Schema, fields
 
@@ -15,6 +17,10 @@ from shared.errors import Invalid, pair
 from shared.keys import require
 from shared.web import Blueprint
 
+# How long a release waits for scoring to freeze its figures, so that a portal reading right after the answer
+# sees them; past that it answers with `applied: false` and the figures follow as soon as the worker catches up.
+APPLY_WAIT_SECONDS = 10
+
 blp = Blueprint("releases", __name__, url_prefix="/api/v1", description="Release of a period's figures (通报)")
 
 
@@ -23,6 +29,8 @@ class ReleaseSchema(Schema):
     release = fields.Integer(metadata={"description": "1 for the first release of the period, then 2, 3, …"})
     released_at = fields.DateTime()
     by = fields.String(metadata={"description": "name of the admin key that released it"})
+    applied = fields.Boolean(metadata={"description": "portals can read this release now (false: the scoring "
+                                                      "worker is behind; they can shortly)"})
 
 
 class PeriodReleaseSchema(Schema):
@@ -45,8 +53,13 @@ def release(period):
     if not is_read_period(period):
         raise Invalid("period must be a quarter YYYYQn or a year YYYY",
                       {"period": pair("应为季度或年度，如 2026Q4、2026", "a quarter YYYYQn or a year YYYY")})
-    record = use_cases.release(services(), period, g.api_key)
-    return {k: record[k] for k in ("period", "release", "released_at", "by")}
+    svc = services()
+    record = use_cases.release(svc, period, g.api_key)
+    deadline, applied = time.monotonic() + APPLY_WAIT_SECONDS, False
+    while not (applied := svc.releases.applied(period, record["release"], svc.config.scores_db)) \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return {**{k: record[k] for k in ("period", "release", "released_at", "by")}, "applied": applied}
 
 
 @blp.route("/periods", methods=["GET"])
