@@ -11,7 +11,7 @@ QUEUE = "scoring.events"
 DEAD_EXCHANGE = "manyi.dead"
 DEAD_QUEUE = "scoring.dead"
 ROUTING_KEYS = ("response.submitted", "visit.recorded", "demand.updated", "department.changed", "demand.overdue",
-                "period.released")
+                "period.released", "rating.excluded", "rating.restored")
 DELIVERY_LIMIT = 20  # a message that keeps crashing the worker is dead-lettered after this many tries
 REASON_HEADER = "x-manyi-reason"
 ROUTING_KEY_HEADER = "x-manyi-routing-key"  # the key a dead letter was published with, for `manyi replay-dead`

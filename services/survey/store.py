@@ -10,7 +10,7 @@ from shared import mongo
 
 class SurveyStore:
     COLLECTIONS = ("keys", "departments", "enterprises", "surveys", "invitations", "invitation_events",
-                   "responses", "outbox", "leases", "visits", "demands", "releases")
+                   "responses", "outbox", "leases", "visits", "demands", "releases", "exclusions")
 
     def __init__(self, config, client=None):
         """`client`: a MongoClient, by default the process's one for `config.mongo_url` (tests pass a fake)."""
@@ -37,6 +37,8 @@ class SurveyStore:
             IndexModel([("department", ASCENDING), ("deadline", ASCENDING)]),
             IndexModel([("status", ASCENDING), ("deadline", ASCENDING)]),
         ])
+        self.exclusions.create_indexes([IndexModel([("source_id", ASCENDING), ("active", ASCENDING)]),
+                                        IndexModel([("period", ASCENDING), ("created_at", ASCENDING)])])
 
     def ping(self):
         mongo.ping(self.client)
