@@ -21,6 +21,7 @@ class RestoreArgsSchema(StrictSchema):
 
 
 class ExclusionQuerySchema(PageArgsSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))  # skip() must fit in 8 bytes
     department = fields.String(load_default=None, validate=validate.Length(1, 64))
     period = ReadPeriod(load_default=None)
     active = fields.Boolean(load_default=None, metadata={"description": "true: in force; false: restored"})
