@@ -4,12 +4,10 @@ from pymongo import ASCENDING, DeleteOne, IndexModel, InsertOne, ReplaceOne, Upd
 from services.scoring.planning import (
     BatchWrites,
     aggregate_id,
-    coverage,
     demand_ids,
+    excluded_changes,
     exclusion_doc,
     exclusion_sources,
-    flip_tallies,
-    flips,
     merge_deltas,
     nps_changes,
     nps_id,
@@ -19,7 +17,6 @@ from services.scoring.planning import (
     updated_aggregate,
     updated_nps_aggregate,
     voice_changes,
-    voices_of,
 )
 from shared import disclosure, mongo
 from shared.domain import quarters_of, utcnow
@@ -155,38 +152,16 @@ class ScoresStore:
         return mongo.run_transaction(self.client, work)
 
     def excluded_changes(self, writes, states, session):
-        """What the batch's exclusion states change in stored ratings: (the ratings whose mark flips, with their
-        new mark; {voice id: all its ratings as they are to be} for every voice to rebuild from raw ratings).
-
-        The flipped ratings move between the level tallies and the excluded count here. A voice they belong to
-        is recomputed from its raw ratings (sums of floats cannot be taken back exactly), together with any
-        rating of it this batch adds, so it leaves the incremental path of `voice_changes`.
-        """
-        if not writes.exclusions:
-            return [], {}
-        covered = coverage({**states, **{k: exclusion_doc(d) for k, d in writes.exclusions.items()}}.values())
-        stored = []
-        for source_id in sorted({d["source_id"] for d in writes.exclusions.values()}):
+        """planning.excluded_changes over the stored ratings, read in this transaction's snapshot."""
+        def of_source(source_id):
             # A rating's id is "<message id>:<index>", and the message id of an answer or a visit is its id.
-            stored += self.ratings.find({"_id": {"$gt": f"{source_id}:", "$lt": f"{source_id};"},
-                                         "source_id": source_id}, session=session)
-        flipped = flips(stored, covered)
-        flip_tallies(writes, flipped)
-        marks = {r["_id"]: r for r in flipped} | {r["_id"]: r for r in writes.ratings}
-        voice_ratings, quarters = {}, {}
-        for vid in sorted(voices_of(flipped)):
-            period, department, enterprise = vid.split("|", 2)
-            ratings = []
-            for quarter in quarters_of(period):
-                if (quarter, department, enterprise) not in quarters:
-                    found = self.ratings.find({"period": quarter, "department": department, "enterprise": enterprise},
-                                              session=session)
-                    quarters[quarter, department, enterprise] = [marks.get(r["_id"], r) for r in found] + [
-                        r for r in writes.ratings if (r["period"], r["department"], r["enterprise"]) ==
-                        (quarter, department, enterprise)]
-                ratings += quarters[quarter, department, enterprise]
-            voice_ratings[vid] = ratings
-        return flipped, voice_ratings
+            return self.ratings.find({"_id": {"$gt": f"{source_id}:", "$lt": f"{source_id};"}, "source_id": source_id},
+                                     session=session)
+
+        def of_voice(quarter, department, enterprise):
+            return self.ratings.find({"period": quarter, "department": department, "enterprise": enterprise},
+                                     session=session)
+        return excluded_changes(writes, states, of_source, of_voice)
 
     SNAPSHOT = ("aggregates", "nps_aggregates", "demands", "voices", "nps_voices")
 
