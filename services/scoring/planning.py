@@ -300,21 +300,24 @@ def rebuilt_voices(voice_ratings, stored):
     return new_voices, deleted, deltas
 
 
-def excluded_changes(writes, states, of_source, of_voice):
-    """What the batch's exclusion states change in stored ratings: (the ratings whose mark flips, with their
-    new mark; {voice id: all its ratings as they are to be} for every voice to rebuild from raw ratings).
+def excluded_changes(writes, states, of_source, of_voice, sources=None):
+    """What exclusion states change in stored ratings: (the ratings whose mark flips, with their new mark;
+    {voice id: all its ratings as they are to be} for every voice to rebuild from raw ratings; the sources
+    none of whose ratings are stored or in this batch, whose exclusions wait for them: `pending`).
 
+    `sources`: the answers and visits to look at, by default those of the batch's exclusion states.
     `states`: the stored exclusion documents of the batch's sources; `of_source(source id)` and
     `of_voice(quarter, department, enterprise)`: the stored ratings of an answer or visit, and of one
     enterprise's voice in a quarter. The flipped ratings move between the level tallies and the excluded
     count here. A voice they belong to is recomputed from its raw ratings (sums of floats cannot be taken
     back exactly) together with any rating of it this batch adds, so it leaves the incremental path.
     """
-    if not writes.exclusions:
-        return [], {}
+    sources = sorted(sources or {d["source_id"] for d in writes.exclusions.values()})
+    if not sources:
+        return [], {}, set()
     covered = coverage({**states, **{k: exclusion_doc(d) for k, d in writes.exclusions.items()}}.values())
-    stored = [r for source_id in sorted({d["source_id"] for d in writes.exclusions.values()})
-              for r in of_source(source_id)]
+    stored = [r for source_id in sources for r in of_source(source_id)]
+    unseen = set(sources) - {r["source_id"] for r in stored} - {r["source_id"] for r in writes.ratings}
     flipped = flips(stored, covered)
     flip_tallies(writes, flipped)
     marks = {r["_id"]: r for r in flipped}
@@ -329,7 +332,7 @@ def excluded_changes(writes, states, of_source, of_voice):
                     r for r in writes.ratings if (r["period"], r["department"], r["enterprise"]) == key]
             ratings += quarters[key]
         voice_ratings[vid] = ratings
-    return flipped, voice_ratings
+    return flipped, voice_ratings, unseen
 
 
 def merge_deltas(*many):

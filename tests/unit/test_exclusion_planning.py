@@ -140,7 +140,7 @@ class Memory(AggregatesMemory):
         writes = plan_batch(batch, self.processed, {}, states)
         if not writes:
             return
-        flipped, voice_ratings = excluded_changes(
+        flipped, voice_ratings, _ = excluded_changes(
             writes, states, lambda s: [r for r in self.ratings if r["source_id"] == s],
             lambda q, d, e: [r for r in self.ratings if (r["period"], r["department"], r["enterprise"]) == (q, d, e)])
         stored = {v: self.voices[v] for v in [*writes.voices, *voice_ratings] if v in self.voices}
