@@ -300,24 +300,27 @@ def rebuilt_voices(voice_ratings, stored):
     return new_voices, deleted, deltas
 
 
-def excluded_changes(writes, states, of_source, of_voice, sources=None):
+def excluded_changes(writes, states, of_ids, of_voice, changed=None):
     """What exclusion states change in stored ratings: (the ratings whose mark flips, with their new mark;
     {voice id: all its ratings as they are to be} for every voice to rebuild from raw ratings; the sources
-    none of whose ratings are stored or in this batch, whose exclusions wait for them: `pending`).
+    none of whose named ratings are stored or in this batch, whose exclusions wait for them: `pending`).
 
-    `sources`: the answers and visits to look at, by default those of the batch's exclusion states.
-    `states`: the stored exclusion documents of the batch's sources; `of_source(source id)` and
-    `of_voice(quarter, department, enterprise)`: the stored ratings of an answer or visit, and of one
-    enterprise's voice in a quarter. The flipped ratings move between the level tallies and the excluded
-    count here. A voice they belong to is recomputed from its raw ratings (sums of floats cannot be taken
-    back exactly) together with any rating of it this batch adds, so it leaves the incremental path.
+    `states`: the stored exclusion documents of the batch's sources; `changed`: the exclusion documents whose
+    ratings may flip (by default the batch's new states); `of_ids(rating ids)` and `of_voice(quarter,
+    department, enterprise)`: stored ratings by id (a rating's id is "<message id>:<index>", and the message
+    id of an answer or a visit is its id), and those of one enterprise's voice in a quarter. The flipped
+    ratings move between the level tallies and the excluded count here. A voice they belong to is recomputed
+    from its raw ratings (sums of floats cannot be taken back exactly) together with any rating of it this
+    batch adds, so it leaves the incremental path.
     """
-    sources = sorted(sources or {d["source_id"] for d in writes.exclusions.values()})
-    if not sources:
+    changed = changed if changed is not None else [exclusion_doc(d) for d in writes.exclusions.values()]
+    if not changed:
         return [], {}, set()
     covered = coverage({**states, **{k: exclusion_doc(d) for k, d in writes.exclusions.items()}}.values())
-    stored = [r for source_id in sources for r in of_source(source_id)]
-    unseen = set(sources) - {r["source_id"] for r in stored} - {r["source_id"] for r in writes.ratings}
+    ids = sorted({f"{d['source_id']}:{i}" for d in changed for i in d["indices"]})
+    stored = list(of_ids(ids))
+    unseen = {d["source_id"] for d in changed} - {r["source_id"] for r in stored} - \
+        {r["source_id"] for r in writes.ratings}
     flipped = flips(stored, covered)
     flip_tallies(writes, flipped)
     marks = {r["_id"]: r for r in flipped}

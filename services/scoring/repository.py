@@ -181,23 +181,20 @@ class ScoresStore:
         if not any(d.get("pending") for d in states.values()):
             return
         writes = BatchWrites()
-        flipped, voice_ratings, _ = self.excluded_changes(writes, states, session, {source_id})
+        flipped, voice_ratings, _ = self.excluded_changes(writes, states, session,
+                                                          [d for d in states.values() if d.get("pending")])
         self.write_voices(writes, voice_ratings, flipped, session)
         self.exclusions.update_many({"source_id": source_id, "pending": True}, {"$unset": {"pending": ""}},
                                     session=session)
         self.bump_versions({p for r in flipped for p in periods_of(r["period"])}, self.shard, session)
 
-    def excluded_changes(self, writes, states, session, sources=None):
+    def excluded_changes(self, writes, states, session, changed=None):
         """planning.excluded_changes over the stored ratings, read in this transaction's snapshot."""
-        def of_source(source_id):
-            # A rating's id is "<message id>:<index>", and the message id of an answer or a visit is its id.
-            return self.ratings.find({"_id": {"$gt": f"{source_id}:", "$lt": f"{source_id};"}, "source_id": source_id},
-                                     session=session)
-
         def of_voice(quarter, department, enterprise):
             return self.ratings.find({"period": quarter, "department": department, "enterprise": enterprise},
                                      session=session)
-        return excluded_changes(writes, states, of_source, of_voice, sources)
+        return excluded_changes(writes, states, lambda ids: mongo.find_in(self.ratings, "_id", ids, session=session),
+                                of_voice, changed)
 
     SNAPSHOT = ("aggregates", "nps_aggregates", "demands", "voices", "nps_voices")
 

@@ -171,9 +171,8 @@ def remark(store, covered):
     """Set every stored rating's `excluded` mark to what the active exclusions say (the worker flips marks
     when an exclusion changes; a rescore starts from the exclusions themselves)."""
     marked = list(store.ratings.find({"excluded": True}, {"source_id": 1, "excluded": 1}))
-    for source_id in covered:
-        marked += store.ratings.find({"_id": {"$gt": f"{source_id}:", "$lt": f"{source_id};"}, "source_id": source_id},
-                                     {"source_id": 1, "excluded": 1})
+    marked += mongo.find_in(store.ratings, "_id", sorted(f"{s}:{i}" for s, indices in covered.items() for i in indices),
+                            {"source_id": 1, "excluded": 1})
     changed = flips({r["_id"]: r for r in marked}.values(), covered)
     for mark in (True, False):
         mongo.update_in(store.ratings, [r["_id"] for r in changed if r["excluded"] is mark], {"$set": {"excluded": mark}})

@@ -141,7 +141,7 @@ class Memory(AggregatesMemory):
         if not writes:
             return
         flipped, voice_ratings, _ = excluded_changes(
-            writes, states, lambda s: [r for r in self.ratings if r["source_id"] == s],
+            writes, states, lambda ids: [r for r in self.ratings if r["_id"] in ids],
             lambda q, d, e: [r for r in self.ratings if (r["period"], r["department"], r["enterprise"]) == (q, d, e)])
         stored = {v: self.voices[v] for v in [*writes.voices, *voice_ratings] if v in self.voices}
         new_voices, deltas = voice_changes({k: v for k, v in writes.voices.items() if k not in voice_ratings}, stored)
