@@ -11,7 +11,6 @@ from flask import Response, g, request, stream_with_context
 
 from services.survey.responses import comments as found
 from services.survey.responses import export, reading, rules
-from services.survey.responses.identity import identity_of
 from services.survey.responses.schemas import (
     ChoiceCountsSchema,
     CommentPageSchema,
@@ -57,16 +56,8 @@ def next_link(cursor):
 @blp.response(200, ResponsePageSchema)
 def list_(query, survey_id):
     """A survey's answers, a page at a time (`next_cursor`, also in a `Link: rel="next"` header)."""
-    store, key = services().store, g.api_key
     survey = find_survey(services(), survey_id)
-    query = scoped(query, key)
-    numbers = rules.numbers_of(survey["questions"])
-    shown = rules.questions_about(survey["questions"], query.get("department"))
-    docs, cursor = reading.page(store, survey, query)
-    names = reading.names_of(store, key, docs)
-    out = [{"id": d["_id"], "survey_id": d["survey_id"], "submitted_at": d["created_at"],
-            "enterprise": identity_of(key, d, names), "answers": rules.answer_items(shown, numbers, d["answers"])}
-           for d in docs]
+    out, cursor = reading.listed(services().store, survey, scoped(query, g.api_key), g.api_key)
     headers = {"Link": next_link(cursor)} if cursor else {}
     return {"responses": out, "limit": query["limit"], "next_cursor": cursor}, 200, headers
 

@@ -1,6 +1,6 @@
 """Reading stored answers back: pages and batches of responses with the names of their enterprises."""
 from services.survey.responses import rules
-from services.survey.responses.identity import identity_visible
+from services.survey.responses.identity import identity_of, identity_visible
 from shared.mongo import find_in
 
 PROJECTION = {"answers": 1, "created_at": 1, "enterprise": 1, "survey_id": 1, "reasons": 1,
@@ -14,6 +14,18 @@ def names_of(store, key, responses):
         return {}
     codes = list({r["enterprise"] for r in responses})
     return {e["_id"]: e["name"] for e in find_in(store.enterprises, "_id", codes, {"name": 1})}
+
+
+def listed(store, survey, query, key):
+    """(one page of a survey's answers as `key` reads them, next cursor or None): the API's list and the
+    console's table. `query` is already held to what the key may ask (api.scoped)."""
+    numbers = rules.numbers_of(survey["questions"])
+    shown = rules.questions_about(survey["questions"], query.get("department"))
+    docs, cursor = page(store, survey, query)
+    names = names_of(store, key, docs)
+    return [{"id": d["_id"], "survey_id": d["survey_id"], "submitted_at": d["created_at"],
+             "enterprise": identity_of(key, d, names), "answers": rules.answer_items(shown, numbers, d["answers"])}
+            for d in docs], cursor
 
 
 def page(store, survey, query):
