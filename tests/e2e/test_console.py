@@ -195,6 +195,24 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     reminders = load_workbook(io.BytesIO(downloaded(page, "#download-unanswered"))).active
     assert {r[1] for r in reminders.iter_rows(min_row=2, values_only=True)} == set(links) - {answerer}
 
+    # 回答与意见: the answer with its enterprise (admin); filters narrow it as the API does; the export follows them.
+    page.click("header nav >> text=回答与意见")
+    answer = page.locator("article.answer")
+    assert answer.count() == 1 and ents[0]["name"] in answer.inner_text()
+    assert answer.locator("dd.bad").inner_text() == "非常不满意"
+    page.select_option("select[name=level]", "2")
+    page.select_option("select[name=township]", "石桥镇")
+    page.click("#answer-filters button[type=submit]")
+    assert page.locator("article.answer").count() == 0 and "没有符合条件的答卷" in page.inner_text("#answers")
+    assert "township=%E7%9F%B3%E6%A1%A5%E9%95%87" in page.get_attribute("#export-xlsx", "href")
+    page.select_option("select[name=township]", "城关镇")
+    page.click("#answer-filters button[type=submit]")
+    assert page.locator("article.answer").count() == 1
+    shot(page, county, "responses")
+    exported = load_workbook(io.BytesIO(downloaded(page, "#export-xlsx"))).active
+    assert ents[0]["name"] in {c for r in exported.iter_rows(values_only=True) for c in r}
+    assert downloaded(page, "#export-csv").decode("utf-8-sig").count(answerer) == 1
+
     # 发布: the quarter's figures go to the portals (as POST /api/v1/periods/2026Q4/release).
     page.click("header nav >> text=发布")
     page.click("tr[data-period='2026Q4'] button")
@@ -206,8 +224,14 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     page.click("header nav >> text=密钥")
     page.select_option("select[name=role]", "cadre")
     page.fill("input[name=name]", "张三（城关镇）")
+    expires = (utcnow() + timedelta(days=90)).astimezone(SHANGHAI).date()
+    page.fill("input[name=expires_at]", expires.isoformat())
     page.click("button:has-text('创建')")
     cadre_key = page.inner_text("#new-key").strip()
+    assert f"至 {expires.isoformat()} 23:59" in page.inner_text(".created-key")
+    listed = next(k for k in ok(api("GET", "/api/v1/keys", admin), 200)["keys"] if k["name"] == "张三（城关镇）")
+    assert listed["expires_at"].startswith(f"{expires.isoformat()}T15:59:59")  # end of that day in Shanghai
+    assert page.inner_text(f"tr[data-key='{listed['id']}'] td.expiry").startswith(expires.isoformat())
     qr = zxingcpp.read_barcodes(Image.open(io.BytesIO(page.locator("img.qr").screenshot())))
     assert [b.text for b in qr] == [f"{url}/visit#key={cadre_key}"]
     shot(page, county, "keys")
@@ -215,6 +239,7 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     # The cadre's visit brings two demands: one the admin assigns in the console, one to tax.
     visit = ok(api("POST", "/api/v1/visits", cadre_key, {
         "enterprise": ents[1]["code"], "visited_at": utcnow().isoformat(),
+        "ratings": [{"department": "market", "level": 3, "comment": "窗口排队时间较长，希望增加自助机"}],
         "demands": [{"department": "land", "category": "用地", "text": "厂房扩建用地指标迟迟未批"},
                     {"department": "tax", "category": "税务", "text": "出口退税进度咨询"}]}), 202)
     assigned_here, for_tax = visit["demand_ids"]
@@ -243,6 +268,17 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     assert "交办" in page.inner_text("ol.history")
     shot(page, county, "demand")
 
+    # 意见: what the cadre wrote down about market, with the enterprise's name for the administrator.
+    page.click("header nav >> text=回答与意见")
+    page.click("#to-comments")
+    page.select_option("select[name=department]", "market")
+    page.select_option("select[name=period]", "2026Q4")
+    page.click("form.filters button[type=submit]")
+    comment = page.locator("article.comment")
+    assert comment.count() == 1 and "窗口排队时间较长" in comment.inner_text()
+    assert ents[1]["name"] in comment.inner_text()
+    shot(page, county, "comments")
+
     # Forged posts: cross-site (no cookie) and same-site cross-origin (cookie, no token) are both refused.
     forged = (f"<form method=post action='{url}/console/demands/{late}/assign'><input name=department value=tax>"
               "</form><script>document.forms[0].submit()</script>")
@@ -253,6 +289,15 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
         assert answer.value.status == 403
     shot(page, county, "forged-refused")
     assert ok(api("GET", f"/api/v1/demands/{late}", admin), 200)["department"] == "market"
+    keys_before = len(ok(api("GET", "/api/v1/keys", admin), 200)["keys"])
+    forged_key = (f"<form method=post action='{url}/console/keys'><input name=role value=admin>"
+                  "<input name=name value=forged><input name=expires_at value=2027-01-01></form>"
+                  "<script>document.forms[0].submit()</script>")
+    page.route("http://evil.test/forged-key", lambda route: route.fulfill(content_type="text/html", body=forged_key))
+    with page.expect_response(f"{url}/console/keys") as answer:
+        page.goto("http://evil.test/forged-key")
+    assert answer.value.status == 403
+    assert len(ok(api("GET", "/api/v1/keys", admin), 200)["keys"]) == keys_before
 
     # The department: its own queue only, overdue first; it resolves the demand the admin assigned.
     market = new_page(browser, device)
@@ -262,12 +307,27 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     assert ids[0] == late and set(ids) == {late, assigned_here, bad_rating} and for_tax not in ids
     assert "逾期" in market.locator(f"tr[data-id='{late}']").inner_text()
     shot(market, county, "queue")
-    for forbidden in ("/console/demands", "/console/enterprises", "/console/keys", f"/console/surveys/{survey_id}"):
+    for forbidden in ("/console/demands", "/console/enterprises", "/console/keys", f"/console/surveys/{survey_id}",
+                      "/console/responses"):
         assert market.goto(url + forbidden).status == 403
     assert market.goto(f"{url}/console/demands/{for_tax}").status == 404
     shot(market, county, "refused")
     market.goto(f"{url}/console/demands/{bad_rating}")
     assert "匿名" in market.inner_text("dl.facts")  # a 差评's enterprise stays hidden without its consent
+
+    # Its own figures: 2026Q4 as the portals see it (one answer: too few enterprises, so withheld), its 差评.
+    market.click("header nav >> text=本单位评价")
+    assert market.inner_text("select[name=period] option[selected]").startswith("2026Q4")
+    assert market.locator("#suppressed").is_visible() and market.locator("[data-figure=index]").count() == 0
+    assert market.inner_text("[data-figure=bad-raised]") == "1"
+    shot(market, county, "figures")
+    # Its comments: the cadre's note, never the enterprise's name; asking for another department's changes nothing.
+    market.goto(f"{url}/console/comments?department=tax&period=2026Q4")
+    assert "县市场监督管理局" in market.inner_text("h1")
+    comment = market.locator("article.comment")
+    assert "窗口排队时间较长" in comment.inner_text() and ents[1]["name"] not in comment.inner_text()
+    assert comment.locator(".anonymous").count() == 1
+    shot(market, county, "comments-department")
     market.goto(f"{url}/console/demands/{assigned_here}")
     market.fill("#progress textarea", "已约企业现场踏勘")
     market.click("#progress button")
