@@ -21,8 +21,10 @@ DEMAND_OVERDUE = "demand.overdue"
 SURVEY_OPENED = "survey.opened"
 SURVEY_CLOSED = "survey.closed"
 PERIOD_RELEASED = "period.released"
+APPEAL_FILED = "appeal.filed"
+APPEAL_DECIDED = "appeal.decided"
 TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED, DEMAND_OVERDUE, SURVEY_OPENED,
-         SURVEY_CLOSED, PERIOD_RELEASED)
+         SURVEY_CLOSED, PERIOD_RELEASED, APPEAL_FILED, APPEAL_DECIDED)
 
 class EnterpriseSnapshotSchema(Schema):
     """The enterprise's segment attributes as they were when it answered."""
@@ -93,6 +95,10 @@ class DemandStateSchema(Schema):
     # enterprises stand behind a department's demands, to withhold them below MANYI_MIN_N (DESIGN §9).
     # Never forwarded to webhook receivers (services/delivery/translate.py lists the fields it sends).
     raised_by = fields.String(load_default=None, allow_none=True)
+    # Issue 16: a pending appeal (申诉) of the 差评 stops the overdue count; `closure` says why a demand closed
+    # other than by a callback ("appeal_upheld": 申诉成立).
+    appeal_pending = fields.Boolean(load_default=False)
+    closure = fields.String(load_default=None, allow_none=True)
 
 
 class DemandOverdueSchema(Schema):
@@ -126,6 +132,22 @@ class PeriodReleasedSchema(Schema):
     released_at = fields.AwareDateTime(required=True)
 
 
+class AppealSchema(Schema):
+    """`appeal.filed` and `appeal.decided`: a department's appeal (申诉) of a 差评 and the administrator's decision.
+
+    Never the enterprise: the demand id names the 差评 (one 差评 demand per rating), the department its appellant.
+    """
+    class Meta:
+        unknown = EXCLUDE
+    appeal_id = fields.String(required=True, validate=validate.Length(min=1))
+    demand_id = fields.String(required=True, validate=validate.Length(min=1))
+    department = fields.String(required=True, validate=validate.Length(min=1))
+    period = Period(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("pending", "upheld", "rejected")))
+    filed_at = fields.AwareDateTime(required=True)
+    decided_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
 DATA_SCHEMAS = {
     RESPONSE_SUBMITTED: RatingsEventSchema,
     VISIT_RECORDED: RatingsEventSchema,
@@ -135,6 +157,8 @@ DATA_SCHEMAS = {
     SURVEY_OPENED: SurveyStatusSchema,
     SURVEY_CLOSED: SurveyStatusSchema,
     PERIOD_RELEASED: PeriodReleasedSchema,
+    APPEAL_FILED: AppealSchema,
+    APPEAL_DECIDED: AppealSchema,
 }
 
 
