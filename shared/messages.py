@@ -23,8 +23,10 @@ SURVEY_CLOSED = "survey.closed"
 PERIOD_RELEASED = "period.released"
 APPEAL_FILED = "appeal.filed"
 APPEAL_DECIDED = "appeal.decided"
+RATING_EXCLUDED = "rating.excluded"
+RATING_RESTORED = "rating.restored"
 TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED, DEMAND_OVERDUE, SURVEY_OPENED,
-         SURVEY_CLOSED, PERIOD_RELEASED, APPEAL_FILED, APPEAL_DECIDED)
+         SURVEY_CLOSED, PERIOD_RELEASED, RATING_EXCLUDED, RATING_RESTORED, APPEAL_FILED, APPEAL_DECIDED)
 
 class EnterpriseSnapshotSchema(Schema):
     """The enterprise's segment attributes as they were when it answered."""
@@ -132,6 +134,38 @@ class PeriodReleasedSchema(Schema):
     released_at = fields.AwareDateTime(required=True)
 
 
+class ExcludedRatingSchema(Schema):
+    """One rating an exclusion names: its position in its answer's or visit's ratings (as scoring stores it)."""
+    class Meta:
+        unknown = EXCLUDE
+    index = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    question = fields.String(load_default=None, allow_none=True)
+    department = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class ExclusionStateSchema(Schema):
+    """`rating.excluded` and `rating.restored`: an exclusion's state after a change (event-carried state).
+
+    `version` 1 is the exclusion, 2 its restoration (a restored exclusion is final; excluding again makes a
+    new exclusion), so a reader keeps the highest version whatever the delivery order. `active` says which.
+    The ratings are named by `source_id` and index, as the ratings event carried them.
+    """
+    class Meta:
+        unknown = EXCLUDE
+    exclusion_id = fields.String(required=True, validate=validate.Length(min=1))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(1, 2))
+    active = fields.Boolean(required=True)
+    target = fields.String(required=True)
+    source_id = fields.String(required=True, validate=validate.Length(min=1))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    period = Period(required=True)
+    enterprise = fields.String(required=True)  # the code, as the ratings event carries it (scoring's voices)
+    whole = fields.Boolean(load_default=False)  # the whole answer or visit
+    ratings = fields.List(fields.Nested(ExcludedRatingSchema), required=True)
+    departments = fields.List(fields.String(), required=True)
+    appeal = fields.String(load_default=None, allow_none=True)
+
+
 class AppealSchema(Schema):
     """`appeal.filed` and `appeal.decided`: a department's appeal (申诉) of a 差评 and the administrator's decision.
 
@@ -157,6 +191,8 @@ DATA_SCHEMAS = {
     SURVEY_OPENED: SurveyStatusSchema,
     SURVEY_CLOSED: SurveyStatusSchema,
     PERIOD_RELEASED: PeriodReleasedSchema,
+    RATING_EXCLUDED: ExclusionStateSchema,
+    RATING_RESTORED: ExclusionStateSchema,
     APPEAL_FILED: AppealSchema,
     APPEAL_DECIDED: AppealSchema,
 }

@@ -21,8 +21,6 @@ from shared.paging import paged, window
 from shared.web import Blueprint
 
 blp = Blueprint("appeals", __name__, url_prefix="/api/v1", description="Appeals of 差评 (申诉复核)")
-# Set when the exclusions feature is merged: stages the exclusion of an upheld appeal's rating in its unit of work.
-EXCLUDE = None
 
 
 def appeal_out(appeal, demand, key):
@@ -76,5 +74,5 @@ def get(appeal_id):
 @blp.alt_response(409, description="the appeal was decided already")
 def decide(body, appeal_id):
     """Uphold (the rating is excluded, the 差评 demand closes as 申诉成立) or reject (nothing changes)."""
-    appeal, demand = use_cases.decide(services(), g.api_key, appeal_id, body["decision"], body["note"], EXCLUDE)
+    appeal, demand = use_cases.decide(services(), g.api_key, appeal_id, body["decision"], body["note"])
     return appeal_out(appeal, demand, g.api_key)

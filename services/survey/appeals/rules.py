@@ -63,6 +63,17 @@ def event(appeal, type_):
     return messages.envelope(type_, data, id_=f"{appeal['_id']}:{appeal['status']}", occurred_at=at)
 
 
+def rating_target(demand):
+    """The exclusion target (services/survey/exclusions/rules.py) of the one rating a 差评 demand rectifies: the
+    answer's question, or the visit's rating of the demand's department."""
+    source = demand.get("source") or {}
+    if source.get("kind") == "response" and source.get("question"):
+        return f"response:{source['id']}/{source['question']}"
+    if source.get("kind") == "visit":
+        return f"visit:{source['id']}/{demand['department']}"
+    return None
+
+
 def may_see(key, appeal):
     """Admins see every appeal, a department key its own department's."""
     return key["role"] == "admin" or (key["role"] == "department" and key.get("department") == appeal["department"])

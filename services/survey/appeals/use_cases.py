@@ -7,6 +7,7 @@ import uuid
 from services.survey.appeals import rules
 from services.survey.audit import records as audit_records
 from services.survey.demands import rules as demand_rules
+from services.survey.exclusions import use_cases as exclusions
 from services.survey.unit_of_work import StaleUpdate
 from shared import messages
 from shared.domain import utcnow
@@ -66,17 +67,29 @@ def read(services, appeal_id, key):
     return appeal, services.demands.get(appeal["demand"])
 
 
-def decide(services, key, appeal_id, decision, note=None, exclude=None):
-    """The administrator's decision: upheld excludes the rating (`exclude(services, appeal, demand, key, uow)`,
-    staging the exclusion) and closes the 差评 demand as 申诉成立; rejected leaves both as they were."""
+def exclude_rating(services, appeal, demand, key, uow, note=None):
+    """Stage the exclusion of the appealed rating in `uow`; its id, or None when an administrator had excluded
+    it already (the decision stands: the rating is out either way)."""
+    target = rules.rating_target(demand)
+    if target is None:
+        return None
+    try:
+        return exclusions.exclude(services, target, f"申诉成立：{note or appeal['reason']}", key, appeal=appeal["_id"], uow=uow)["_id"]
+    except Conflict:  # already excluded: nothing staged
+        return None
+
+
+def decide(services, key, appeal_id, decision, note=None):
+    """The administrator's decision: upheld excludes the rating (in the same unit of work) and closes the 差评
+    demand as 申诉成立; rejected leaves both as they were."""
     for _ in range(ATTEMPTS):
         appeal, demand = read(services, appeal_id, key)
         rules.check_may_decide(appeal)
         now, actor, upheld = utcnow(), demand_rules.actor_of(key), decision == "upheld"
         changes = rules.decided(appeal, decision, note, now, actor)
         uow = services.unit_of_work()
-        if upheld and exclude is not None:
-            changes["exclusion"] = exclude(services, appeal, demand, key, uow)
+        if upheld:
+            changes["exclusion"] = exclude_rating(services, appeal, demand, key, uow, note)
         after_appeal = {**appeal, **changes}
         services.appeals.decide(uow, appeal, changes)
         step = demand_rules.appeal_decided(demand, upheld, now, actor, note)
