@@ -28,6 +28,7 @@ DEFAULTS = {
     "MANYI_DEMAND_DAYS_ORDINARY": "7",
     "MANYI_DEMAND_DAYS_MAJOR": "30",
     "MANYI_BAD_RATING_WORKDAYS": "15",
+    "MANYI_APPEAL_WORKDAYS": "5",
     "MANYI_OVERDUE_SWEEP_SECONDS": "10",
     # Webhooks (issue 17): subscriptions and deliveries live in their own database.
     "MANYI_WEBHOOKS_DB": "manyi_webhooks",
@@ -67,6 +68,7 @@ class Config:
     demand_days_ordinary: int  # default deadline after assignment (万人助万企: 7 days ordinary, 30 major)
     demand_days_major: int
     bad_rating_workdays: int  # 差评 rectification term, in Chinese working days
+    appeal_workdays: int  # a department may appeal a 差评 (申诉) this many Chinese working days after it arrived
     overdue_sweep_seconds: int  # how often the survey service looks for demands past their deadline
     survey_url: str  # where the gateway's dashboard sends an admin's release (通报)
     webhooks_db: str  # subscriptions and deliveries (the survey service's API and the delivery worker)
@@ -107,6 +109,7 @@ def load(environ=None):
         demand_days_ordinary=int(env["MANYI_DEMAND_DAYS_ORDINARY"]),
         demand_days_major=int(env["MANYI_DEMAND_DAYS_MAJOR"]),
         bad_rating_workdays=int(env["MANYI_BAD_RATING_WORKDAYS"]),
+        appeal_workdays=int(env["MANYI_APPEAL_WORKDAYS"]),
         overdue_sweep_seconds=int(env["MANYI_OVERDUE_SWEEP_SECONDS"]),
         survey_url=(env["MANYI_SURVEY_URL"] or env["MANYI_PUBLIC_URL"]).rstrip("/"),
         webhooks_db=env["MANYI_WEBHOOKS_DB"],

@@ -21,8 +21,12 @@ DEMAND_OVERDUE = "demand.overdue"
 SURVEY_OPENED = "survey.opened"
 SURVEY_CLOSED = "survey.closed"
 PERIOD_RELEASED = "period.released"
+APPEAL_FILED = "appeal.filed"
+APPEAL_DECIDED = "appeal.decided"
+RATING_EXCLUDED = "rating.excluded"
+RATING_RESTORED = "rating.restored"
 TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED, DEMAND_OVERDUE, SURVEY_OPENED,
-         SURVEY_CLOSED, PERIOD_RELEASED)
+         SURVEY_CLOSED, PERIOD_RELEASED, RATING_EXCLUDED, RATING_RESTORED, APPEAL_FILED, APPEAL_DECIDED)
 
 class EnterpriseSnapshotSchema(Schema):
     """The enterprise's segment attributes as they were when it answered."""
@@ -93,6 +97,10 @@ class DemandStateSchema(Schema):
     # enterprises stand behind a department's demands, to withhold them below MANYI_MIN_N (DESIGN §9).
     # Never forwarded to webhook receivers (services/delivery/translate.py lists the fields it sends).
     raised_by = fields.String(load_default=None, allow_none=True)
+    # Issue 16: a pending appeal (申诉) of the 差评 stops the overdue count; `closure` says why a demand closed
+    # other than by a callback ("appeal_upheld": 申诉成立).
+    appeal_pending = fields.Boolean(load_default=False)
+    closure = fields.String(load_default=None, allow_none=True)
 
 
 class DemandOverdueSchema(Schema):
@@ -126,6 +134,54 @@ class PeriodReleasedSchema(Schema):
     released_at = fields.AwareDateTime(required=True)
 
 
+class ExcludedRatingSchema(Schema):
+    """One rating an exclusion names: its position in its answer's or visit's ratings (as scoring stores it)."""
+    class Meta:
+        unknown = EXCLUDE
+    index = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    question = fields.String(load_default=None, allow_none=True)
+    department = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class ExclusionStateSchema(Schema):
+    """`rating.excluded` and `rating.restored`: an exclusion's state after a change (event-carried state).
+
+    `version` 1 is the exclusion, 2 its restoration (a restored exclusion is final; excluding again makes a
+    new exclusion), so a reader keeps the highest version whatever the delivery order. `active` says which.
+    The ratings are named by `source_id` and index, as the ratings event carried them.
+    """
+    class Meta:
+        unknown = EXCLUDE
+    exclusion_id = fields.String(required=True, validate=validate.Length(min=1))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(1, 2))
+    active = fields.Boolean(required=True)
+    target = fields.String(required=True)
+    source_id = fields.String(required=True, validate=validate.Length(min=1))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    period = Period(required=True)
+    enterprise = fields.String(required=True)  # the code, as the ratings event carries it (scoring's voices)
+    whole = fields.Boolean(load_default=False)  # the whole answer or visit
+    ratings = fields.List(fields.Nested(ExcludedRatingSchema), required=True)
+    departments = fields.List(fields.String(), required=True)
+    appeal = fields.String(load_default=None, allow_none=True)
+
+
+class AppealSchema(Schema):
+    """`appeal.filed` and `appeal.decided`: a department's appeal (申诉) of a 差评 and the administrator's decision.
+
+    Never the enterprise: the demand id names the 差评 (one 差评 demand per rating), the department its appellant.
+    """
+    class Meta:
+        unknown = EXCLUDE
+    appeal_id = fields.String(required=True, validate=validate.Length(min=1))
+    demand_id = fields.String(required=True, validate=validate.Length(min=1))
+    department = fields.String(required=True, validate=validate.Length(min=1))
+    period = Period(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("pending", "upheld", "rejected")))
+    filed_at = fields.AwareDateTime(required=True)
+    decided_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
 DATA_SCHEMAS = {
     RESPONSE_SUBMITTED: RatingsEventSchema,
     VISIT_RECORDED: RatingsEventSchema,
@@ -135,6 +191,10 @@ DATA_SCHEMAS = {
     SURVEY_OPENED: SurveyStatusSchema,
     SURVEY_CLOSED: SurveyStatusSchema,
     PERIOD_RELEASED: PeriodReleasedSchema,
+    RATING_EXCLUDED: ExclusionStateSchema,
+    RATING_RESTORED: ExclusionStateSchema,
+    APPEAL_FILED: AppealSchema,
+    APPEAL_DECIDED: AppealSchema,
 }
 
 

@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 from pymongo.errors import PyMongoError
 
 from services.survey.answers.store import Responses
+from services.survey.appeals.store import Appeals
+from services.survey.audit.store import AuditLog
 from services.survey.demands.store import Demands
 from services.survey.departments.store import Departments
 from services.survey.enterprises.store import Enterprises
+from services.survey.exclusions.store import Exclusions
 from services.survey.invitations.store import Invitations
 from services.survey.keys.store import Keys
 from services.survey.keys.use_cases import ensure_admin_key
@@ -39,6 +42,9 @@ class SurveyServices:
     visits: Visits
     demands: Demands
     releases: Releases
+    appeals: Appeals
+    audit: AuditLog  # read only: entries are staged by services.survey.audit.records.record in a unit of work
+    exclusions: Exclusions
     outbox: Outbox
     keyring: KeyRing
     limiter: SharedLimiter  # public requests per client, counted across processes
@@ -68,7 +74,9 @@ def bootstrap(config=None, client=None, outbox=None, transaction=mongo.run_trans
     store = SurveyStore(config, client)
     stores = {"keys": Keys(store), "departments": Departments(store), "enterprises": Enterprises(store),
               "surveys": Surveys(store), "invitations": Invitations(store), "responses": Responses(store),
-              "visits": Visits(store), "demands": Demands(store), "releases": Releases(store)}
+              "visits": Visits(store), "demands": Demands(store), "releases": Releases(store),
+              "appeals": Appeals(store), "audit": AuditLog(store),
+              "exclusions": Exclusions(store)}
     # The relay publishes what the unit of work stored: the generic outbox and every store whose records
     # carry their own event.
     event_collections = ["outbox", *(s.collection.name for s in stores.values() if getattr(s, "holds_events", False))]

@@ -6,7 +6,7 @@ case as `DELETE /api/v1/keys/{id}`.
 import base64
 from datetime import date
 
-from flask import redirect, request, url_for
+from flask import g, redirect, request, url_for
 from marshmallow import ValidationError
 
 from services.survey.console.demands import departments
@@ -49,7 +49,7 @@ def key_create():
     except ValidationError as invalid:
         return keys(refused={"message": "未创建", "errors": invalid.messages}, status=400)
     made, refusal = attempt(create_key, services(), body["role"], body["name"], body.get("department"),
-                            body.get("expires_at"))
+                            body.get("expires_at"), actor=g.key)
     if refusal:
         return keys(refused=refusal, status=refusal["status"])
     record, key = made
@@ -62,7 +62,7 @@ def key_create():
 @page.post("/keys/<key_id>/revoke")
 @for_roles("admin")
 def key_revoke(key_id):
-    _, refusal = attempt(revoke_key, services(), key_id)  # as DELETE /api/v1/keys/{id}
+    _, refusal = attempt(revoke_key, services(), key_id, actor=g.key)  # as DELETE /api/v1/keys/{id}
     if refusal:
         return keys(refused=refusal, status=refusal["status"])
     return redirect(url_for("console.keys"), 303)

@@ -6,7 +6,8 @@ from shared.domain import local_time
 from shared.exports import safe_row
 
 STATUS_ZH = {"received": "已受理", "assigned": "已交办", "resolved": "已办结", "closed": "已销号"}
-ACTION_ZH = {"receive": "受理", "assign": "交办", "progress": "进展", "resolve": "办结", "callback": "回访"}
+ACTION_ZH = {"receive": "受理", "assign": "交办", "progress": "进展", "resolve": "办结", "callback": "回访",
+             "appeal": "申诉", "appeal_upheld": "申诉成立", "appeal_rejected": "申诉驳回"}
 URGENCY_ZH = {"ordinary": "一般", "major": "重大"}
 CATEGORY_ZH = {"bad_rating": "差评整改"}
 COLUMNS = [("编号", 34), ("责任单位", 22), ("类别", 12), ("紧急程度", 8), ("诉求内容", 50), ("企业", 36), ("状态", 8),

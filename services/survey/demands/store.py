@@ -48,7 +48,8 @@ class Demands:
     def overdue_unpushed(self, now, limit):
         """Open demands past their deadline whose `demand.overdue` was not pushed yet (at most `limit`)."""
         return list(self.collection.find(
-            {"status": {"$ne": "closed"}, "deadline": {"$lt": now}, "overdue_pushed": {"$ne": True}},
+            {"status": {"$ne": "closed"}, "deadline": {"$lt": now}, "overdue_pushed": {"$ne": True},
+             "appeal_pending": {"$ne": True}},
             {"department": 1, "period": 1, "deadline": 1, "status": 1}).limit(limit))
 
     def mark_pushed(self, demand_ids):
@@ -59,7 +60,7 @@ def query(criteria, now):
     """The Mongo filter of a ledger query: department, status, category, period (equal), overdue (true/false/None)."""
     found = {k: criteria[k] for k in ("department", "status", "category", "period") if criteria.get(k) is not None}
     if criteria.get("overdue") is True:
-        found["$and"] = [{"status": {"$ne": "closed"}}, {"deadline": {"$lt": now}}]
-    elif criteria.get("overdue") is False:
-        found["$or"] = [{"status": "closed"}, {"deadline": None}, {"deadline": {"$gte": now}}]
+        found["$and"] = [{"status": {"$ne": "closed"}}, {"deadline": {"$lt": now}}, {"appeal_pending": {"$ne": True}}]
+    elif criteria.get("overdue") is False:  # as shared.demand_figures.is_overdue: a pending appeal stops the clock
+        found["$or"] = [{"status": "closed"}, {"deadline": None}, {"deadline": {"$gte": now}}, {"appeal_pending": True}]
     return found

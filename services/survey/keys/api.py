@@ -3,6 +3,8 @@
 A revoked key stops working in every process within shared.keys.CACHE_SECONDS, and the dashboard
 sessions opened with it end (gateway/sessions.py re-checks the key on every use).
 """
+from flask import g
+
 from services.survey.keys.schemas import KeyCreatedSchema, KeyCreateSchema, KeyListSchema
 from services.survey.keys.use_cases import create_key, revoke_key
 from services.survey.web import services
@@ -18,7 +20,8 @@ blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys (a
 @blp.response(201, KeyCreatedSchema)
 def create(body):
     """Create a key, optionally expiring at `expires_at`; the key itself is shown only in this answer."""
-    record, key = create_key(services(), body["role"], body["name"], body.get("department"), body["expires_at"])
+    record, key = create_key(services(), body["role"], body["name"], body.get("department"), body["expires_at"],
+                             actor=g.api_key)
     return {"id": record["_id"], "role": record["role"], "name": record["name"], "department": record["department"],
             "key": key, "expires_at": record["expires_at"]}
 
@@ -38,5 +41,5 @@ def list_():
 @blp.alt_response(404, description="no such key")
 def revoke(key_id):
     """Revoke a key: refused everywhere within 5 s; its dashboard sessions end."""
-    revoke_key(services(), key_id)
+    revoke_key(services(), key_id, actor=g.api_key)
     return None

@@ -16,6 +16,17 @@ class Keys:
             raise AlreadyExists(f"key {record['_id']} exists", {"id": pair("密钥已存在", "already exists")}) from exc
         return record
 
+    def stage(self, uow, record):
+        """Stage a new key in `uow` (with its audit entry); the commit is AlreadyExists when its id is taken."""
+        return uow.add("keys", record)
+
+    def stage_revoke(self, uow, key_id, now):
+        """Stage the revocation of a key not yet revoked: the commit is StaleUpdate when there is none such."""
+        uow.update("keys", {"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": now}})
+
+    def exists(self, key_id):
+        return self.collection.count_documents({"_id": key_id}, limit=1) == 1
+
     def listed(self):
         """Every key's record without its digest, newest first."""
         return list(self.collection.find({}, {"hash": 0}).sort("created_at", -1))
