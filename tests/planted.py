@@ -10,6 +10,7 @@ The planted patterns name the flag each should raise (`planted[kind]`: expected 
 kind what was planted, found and raised falsely.
 """
 import hashlib
+import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -209,3 +210,7 @@ def tally(county, flags):
     raised = {k: {f["_id"] for f in flags if f["kind"] == k} for k in rules.KINDS}
     return {k: (len(county.planted[k]), len(county.planted[k] & raised[k]), len(raised[k] - county.planted[k]))
             for k in rules.KINDS}
+
+
+def random_of(seed):
+    return random.Random(seed)

@@ -188,7 +188,8 @@ def norm_share(norm_n, norm_bad):
 def wave(department, township, hour, cell, norm_n, norm_bad, t, period=None):
     """An hour whose 差评 of a department in one township are far above the department's norm: at least
     `wave_min_bad` of them, and that many (or more) would happen with probability under `wave_p` if each
-    rating were a 差评 at the norm's share (`norm_n` ratings, `norm_bad` 差评 in the `wave_norm_days` before)."""
+    rating were a 差评 at the norm's share (`norm_n` ratings, `norm_bad` 差评 of the department in every other
+    township and hour of the `wave_norm_days` before and this hour)."""
     if cell["bad"] < t.wave_min_bad:
         return None
     share = norm_share(norm_n, norm_bad)
@@ -198,7 +199,7 @@ def wave(department, township, hour, cell, norm_n, norm_bad, t, period=None):
     return flag(
         "wave", f"{department}:{township}:{hour:%Y%m%d%H}",
         f"{township}在 {local_time(hour, '%Y-%m-%d %H')}时内对该部门的评价中差评 {cell['bad']}/{cell['n']} 条"
-        f"（{cell['bad'] / cell['n']:.0%}），远高于该部门此前 {t.wave_norm_days} 天的差评率 {share:.1%}",
+        f"（{cell['bad'] / cell['n']:.0%}），远高于该部门近 {t.wave_norm_days} 天其他时段和乡镇的差评率 {share:.1%}",
         {"ratings": cell["n"], "bad": cell["bad"], "share": cell["bad"] / cell["n"], "norm_share": share,
          "norm_ratings": norm_n, "norm_bad": norm_bad, "chance": chance},
         {"wave_min_bad": t.wave_min_bad, "wave_p": t.wave_p, "wave_norm_days": t.wave_norm_days},

@@ -69,7 +69,7 @@ def cadre_flags(store, t, new_visits):
 
 def wave_flags(store, t, answers, visits, new_items):
     """Recompute the hours the new records fall in (read whole by `scan`), store them, and hold each cell with
-    enough 差评 to the department's norm over the days before its hour."""
+    enough 差评 to the department's norm."""
     hours = {rules.hour_of(x["at"]) for x in new_items}
     cells = {k: c for k, c in rules.wave_cells(answers, visits).items() if k[2] in hours}
     store.put_cells(cells)
@@ -78,7 +78,10 @@ def wave_flags(store, t, answers, visits, new_items):
     for (department, township, hour), cell in sorted(cells.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
         if cell["bad"] < t.wave_min_bad:
             continue
-        norm_n, norm_bad = store.norm(department, hour - timedelta(days=t.wave_norm_days), hour)
+        # The norm: every township's ratings of the department over the days before and this hour, but this cell's
+        # (so that the very first hour of a survey is held to the other townships rather than to nothing).
+        norm_n, norm_bad = store.norm(department, hour - timedelta(days=t.wave_norm_days), hour + timedelta(hours=1))
+        norm_n, norm_bad = norm_n - cell["n"], norm_bad - cell["bad"]
         found = rules.wave(department, township, hour, cell, norm_n, norm_bad, t, periods.get(hour))
         if found:
             flags.append(found)
