@@ -12,6 +12,7 @@ from services.survey.demands.store import Demands
 from services.survey.departments.store import Departments
 from services.survey.enterprises.store import Enterprises
 from services.survey.exclusions.store import Exclusions
+from services.survey.flags.store import Flags
 from services.survey.invitations.store import Invitations
 from services.survey.keys.store import Keys
 from services.survey.keys.use_cases import ensure_admin_key
@@ -45,6 +46,7 @@ class SurveyServices:
     appeals: Appeals
     audit: AuditLog  # read only: entries are staged by services.survey.audit.records.record in a unit of work
     exclusions: Exclusions
+    flags: Flags
     outbox: Outbox
     keyring: KeyRing
     limiter: SharedLimiter  # public requests per client, counted across processes
@@ -61,6 +63,7 @@ class SurveyServices:
         if not self.indexes_ready:
             try:
                 self.store.ensure_indexes()
+                self.flags.ensure_indexes()
                 ensure_admin_key(self)
             except PyMongoError as exc:
                 raise Unavailable("database unavailable; try again shortly") from exc
@@ -76,7 +79,7 @@ def bootstrap(config=None, client=None, outbox=None, transaction=mongo.run_trans
               "surveys": Surveys(store), "invitations": Invitations(store), "responses": Responses(store),
               "visits": Visits(store), "demands": Demands(store), "releases": Releases(store),
               "appeals": Appeals(store), "audit": AuditLog(store),
-              "exclusions": Exclusions(store)}
+              "exclusions": Exclusions(store), "flags": Flags(store)}
     # The relay publishes what the unit of work stored: the generic outbox and every store whose records
     # carry their own event.
     event_collections = ["outbox", *(s.collection.name for s in stores.values() if getattr(s, "holds_events", False))]

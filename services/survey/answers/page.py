@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from services.survey.answers.accept import accept, response_id_of
 from services.survey.answers.form_post import answers_from_form, condition_text, contact_ok_from_form, reasons_from_form
+from services.survey.flags.use_cases import client_hash
 from services.survey.web import services
 from shared.domain import LEVEL_NAMES, local_time, utcnow
 from shared.errors import Refused
@@ -87,7 +88,7 @@ def submit_form(token):
     try:
         answers = answers_from_form(survey["questions"], request.form)
         accept(services(), token, answers, contact_ok_from_form(request.form),
-               reasons_from_form(survey["questions"], answers, request.form))
+               reasons_from_form(survey["questions"], answers, request.form), client_hash(services(), request.remote_addr))
     except Refused as rejected:
         if rejected.code == 400:
             return questionnaire(token, survey, enterprise, values=request.form, errors=rejected.errors,
