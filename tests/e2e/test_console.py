@@ -279,6 +279,15 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     assert ents[1]["name"] in comment.inner_text()
     shot(page, county, "comments")
 
+    # 可疑评价: the flags as GET /api/v1/flags lists them, filtered by kind.
+    page.click("header nav >> text=可疑评价")
+    page.select_option("select[name=kind]", "straight_line")
+    page.click("form.filters button[type=submit]")
+    shown = int(page.inner_text("h1 small").split()[0])
+    assert shown == ok(api("GET", "/api/v1/flags?kind=straight_line", admin), 200)["total"]
+    assert page.locator("article.flag").count() == min(shown, 30)
+    shot(page, county, "flags")
+
     # Forged posts: cross-site (no cookie) and same-site cross-origin (cookie, no token) are both refused.
     forged = (f"<form method=post action='{url}/console/demands/{late}/assign'><input name=department value=tax>"
               "</form><script>document.forms[0].submit()</script>")
@@ -308,18 +317,55 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     assert "逾期" in market.locator(f"tr[data-id='{late}']").inner_text()
     shot(market, county, "queue")
     for forbidden in ("/console/demands", "/console/enterprises", "/console/keys", f"/console/surveys/{survey_id}",
-                      "/console/responses"):
+                      "/console/responses", "/console/flags"):
         assert market.goto(url + forbidden).status == 403
     assert market.goto(f"{url}/console/demands/{for_tax}").status == 404
     shot(market, county, "refused")
     market.goto(f"{url}/console/demands/{bad_rating}")
     assert "匿名" in market.inner_text("dl.facts")  # a 差评's enterprise stays hidden without its consent
 
+    # 申诉: the department appeals the 差评 from its page; the appeal shows the rating, never the enterprise.
+    market.fill("#file-appeal textarea", "企业反映的事项属县税务局职责，非本单位办理范围")
+    market.click("#file-appeal button")
+    market.wait_for_selector("[data-status=pending]")
+    appeal_id = market.url.rsplit("/", 1)[1].split("?")[0]
+    assert "非常不满意" in market.inner_text("dl.facts") and market.locator(".anonymous").count() == 1
+    assert ents[0]["name"] not in market.inner_text("main") and ents[0]["code"] not in market.inner_text("main")
+    shot(market, county, "appeal-department")
+    market.goto(f"{url}/console/demands/{bad_rating}")
+    assert "待复核" in market.inner_text("#appeal") and market.locator("#file-appeal").count() == 0  # once
+
+    # A forged decision is refused; the administrator decides in the queue, through the appeal's use case.
+    forged_decision = (f"<form method=post action='{url}/console/appeals/{appeal_id}/decide'>"
+                       "<input name=decision value=upheld></form><script>document.forms[0].submit()</script>")
+    page.route("http://evil.test/forged-decision",
+               lambda route: route.fulfill(content_type="text/html", body=forged_decision))
+    with page.expect_response(f"{url}/console/appeals/{appeal_id}/decide") as answer:
+        page.goto("http://evil.test/forged-decision")
+    assert answer.value.status == 403
+    assert ok(api("GET", f"/api/v1/appeals/{appeal_id}", admin), 200)["status"] == "pending"
+    page.goto(url + "/console")
+    page.click("header nav >> text=申诉复核")
+    page.wait_for_selector(f"tr[data-appeal='{appeal_id}']")
+    shot(page, county, "appeals")
+    page.click(f"tr[data-appeal='{appeal_id}'] a")
+    assert ents[0]["name"] in page.inner_text("dl.facts")  # the administrator sees who rated
+    page.check("#decide input[value=upheld]")
+    page.fill("#decide textarea", "经核实，所反映事项属县税务局职责")
+    page.click("#decide button[type=submit]")
+    page.wait_for_selector("[data-status=upheld]")
+    decided = ok(api("GET", f"/api/v1/appeals/{appeal_id}", admin), 200)
+    assert decided["status"] == "upheld" and decided["note"] == "经核实，所反映事项属县税务局职责"
+    assert ok(api("GET", f"/api/v1/demands/{bad_rating}", admin), 200)["status"] == "closed"
+    shot(page, county, "appeal")
+    market.goto(f"{url}/console/appeals")
+    assert "申诉成立" in market.inner_text(f"tr[data-appeal='{appeal_id}']")
+
     # Its own figures: 2026Q4 as the portals see it (one answer: too few enterprises, so withheld), its 差评.
     market.click("header nav >> text=本单位评价")
     assert market.inner_text("select[name=period] option[selected]").startswith("2026Q4")
     assert market.locator("#suppressed").is_visible() and market.locator("[data-figure=index]").count() == 0
-    assert market.inner_text("[data-figure=bad-raised]") == "1"
+    assert market.inner_text("[data-figure=bad-raised]") == "1" and market.inner_text("[data-figure=bad-closed]") == "1"
     shot(market, county, "figures")
     # Its comments: the cadre's note, never the enterprise's name; asking for another department's changes nothing.
     market.goto(f"{url}/console/comments?department=tax&period=2026Q4")

@@ -8,6 +8,7 @@ from services.survey.console import (  # noqa: F401  (routes)
     demands,
     enterprises,
     figures,
+    integrity,
     keys,
     releases,
     responses,
