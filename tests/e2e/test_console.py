@@ -44,7 +44,8 @@ def county(request, mongo_server, browser):
     keys = {name: ok(api("POST", "/api/v1/keys", admin, {"role": "department", "name": DEPARTMENTS[name],
                                                            "department": name}), 201)["key"]
             for name in ("market", "tax")}
-    yield {"device": request.param, "url": procs.survey_url, "api": api, "admin": admin, "keys": keys}
+    yield {"device": request.param, "url": procs.survey_url, "api": api, "admin": admin, "keys": keys,
+           "gateway": HttpApi(procs.gateway_url)}
     procs.stop_all()
     vhost.delete()
 
@@ -195,12 +196,19 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     reminders = load_workbook(io.BytesIO(downloaded(page, "#download-unanswered"))).active
     assert {r[1] for r in reminders.iter_rows(min_row=2, values_only=True)} == set(links) - {answerer}
 
-    # 回答与意见: the answer with its enterprise (admin); filters narrow it as the API does; the export follows them.
+    # Four more enterprises answer (posted as their phones would): market is rated by five, enough to publish.
+    for code, level in zip([e["code"] for e in ents[1:5]], (4, 5, 4, 5)):
+        ok(api("POST", "/api/v1/responses", None, {"token": links[code].rsplit("/", 1)[1],
+                                                    "answers": {"q1": level, "q2": "否"}}), 202)
+
+    # 回答与意见: the answers with their enterprises (admin); filters narrow them as the API does; exports follow.
     page.click("header nav >> text=回答与意见")
+    assert page.locator("article.answer").count() == 5
+    page.select_option("select[name=level]", "2")
+    page.click("#answer-filters button[type=submit]")
     answer = page.locator("article.answer")
     assert answer.count() == 1 and ents[0]["name"] in answer.inner_text()
     assert answer.locator("dd.bad").inner_text() == "非常不满意"
-    page.select_option("select[name=level]", "2")
     page.select_option("select[name=township]", "石桥镇")
     page.click("#answer-filters button[type=submit]")
     assert page.locator("article.answer").count() == 0 and "没有符合条件的答卷" in page.inner_text("#answers")
@@ -209,11 +217,15 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     page.click("#answer-filters button[type=submit]")
     assert page.locator("article.answer").count() == 1
     shot(page, county, "responses")
-    exported = load_workbook(io.BytesIO(downloaded(page, "#export-xlsx"))).active
-    assert ents[0]["name"] in {c for r in exported.iter_rows(values_only=True) for c in r}
-    assert downloaded(page, "#export-csv").decode("utf-8-sig").count(answerer) == 1
+    exported = {c for r in load_workbook(io.BytesIO(downloaded(page, "#export-xlsx"))).active.iter_rows(values_only=True)
+                for c in r}
+    assert ents[0]["name"] in exported and ents[1]["name"] not in exported  # 城关镇 too, but no 差评
+    exported = downloaded(page, "#export-csv").decode("utf-8-sig")
+    assert exported.count(answerer) == 1 and ents[1]["code"] not in exported
 
-    # 发布: the quarter's figures go to the portals (as POST /api/v1/periods/2026Q4/release).
+    # 发布: the quarter's figures go to the portals (as POST /api/v1/periods/2026Q4/release), once scored.
+    poll(lambda: ok(county["gateway"]("GET", "/api/v1/departments/market/index?period=2026Q4", admin), 200)["n"] == 5,
+         timeout=30, what="the five answers scored")
     page.click("header nav >> text=发布")
     page.click("tr[data-period='2026Q4'] button")
     page.wait_for_selector("p.ok")
@@ -369,10 +381,14 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     market.goto(f"{url}/console/appeals")
     assert "申诉成立" in market.inner_text(f"tr[data-appeal='{appeal_id}']")
 
-    # Its own figures: 2026Q4 as the portals see it (one answer: too few enterprises, so withheld), its 差评.
+    # Its own figures: 2026Q4 as released to the portals (five enterprises: published), and its 差评.
     market.click("header nav >> text=本单位评价")
     assert market.inner_text("select[name=period] option[selected]").startswith("2026Q4")
-    assert market.locator("#suppressed").is_visible() and market.locator("[data-figure=index]").count() == 0
+    released = ok(county["gateway"]("GET", "/api/v1/departments/market/index?period=2026Q4&release=1", admin), 200)
+    assert market.locator("#suppressed").count() == 0 and market.inner_text("[data-figure=n]") == "5"
+    assert market.inner_text("[data-figure=index]") == f"{released['index']:.1f}"
+    assert market.inner_text("[data-figure=rank]") == "1 / 1"
+    assert market.inner_text("tr[data-levels]").split() == ["2", "2", "0", "0", "1"]  # 非常满意 … 非常不满意
     assert market.inner_text("[data-figure=bad-raised]") == "1" and market.inner_text("[data-figure=bad-closed]") == "1"
     shot(market, county, "figures")
     # Its comments: the cadre's note, never the enterprise's name; asking for another department's changes nothing.
