@@ -19,7 +19,7 @@ class AuditQuerySchema(PageArgsSchema, AuditExportQuerySchema):
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))  # skip() must fit in 8 bytes
 
 
-class ActorSchema(Schema):
+class AuditActorSchema(Schema):
     key = fields.String(allow_none=True, metadata={"description": "the key's id (never the key itself)"})
     name = fields.String(allow_none=True)
     role = fields.String()
@@ -28,7 +28,7 @@ class ActorSchema(Schema):
 class AuditEntrySchema(Schema):
     id = fields.String(attribute="_id")
     at = fields.DateTime()
-    actor = fields.Nested(ActorSchema)
+    actor = fields.Nested(AuditActorSchema)
     action = fields.String(metadata={"description": ", ".join(ACTIONS)})
     target = fields.String()
     why = fields.String(allow_none=True, metadata={"description": "the reason or note given"})
