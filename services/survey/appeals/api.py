@@ -30,7 +30,7 @@ def appeal_out(appeal, demand, key):
 
 
 @blp.route("/appeals", methods=["POST"])
-@require("department")
+@require("department", "admin")  # the body is checked first (400); then only the rated department may appeal (403)
 @blp.arguments(AppealCreateSchema)
 @blp.response(201, AppealSchema)
 @blp.alt_response(409, description="the 差评 was appealed already, or the appeal window closed")
