@@ -1,10 +1,12 @@
 """Appeals (申诉复核) through the real RabbitMQ and MongoDB: a department appeals a 差评 given to it, the admin
 decides; the demand, the exclusion, the events and the audit log follow in one unit of work (issue 16)."""
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from gateway.app import create_app as create_gateway
+from services.scoring.rescore import check
 from services.survey.demands import ledger
 from shared.domain import period_of, utcnow
 from tests.api import FlaskApi, ok, setup_survey
@@ -23,7 +25,9 @@ def county(config, survey_app, worker):
     keys = {name: ok(survey("POST", "/api/v1/keys", admin, {"role": role, "name": name, **extra}), 201)["key"]
             for name, role, extra in (("市场监管局", "department", {"department": "market"}),
                                       ("税务局", "department", {"department": "tax"}), ("干部", "cadre", {}))}
-    return {"app": survey_app, "survey": survey, "gateway": FlaskApi(create_gateway(config)), "admin": admin,
+    # min_n 1: the gateway shows a department's figures from one enterprise, so the tests can read them move
+    return {"app": survey_app, "survey": survey, "gateway": FlaskApi(create_gateway(replace(config, min_n=1))),
+            "admin": admin, "config": config,
             "market": keys["市场监管局"], "tax": keys["税务局"], "cadre": keys["干部"], "ents": ents, "tokens": tokens,
             "scores": worker, "store": survey_app.extensions["manyi"].store}
 
@@ -98,10 +102,18 @@ def test_a_department_cannot_appeal_another_ones_rating_nor_see_an_anonymous_rat
     assert messages and ent["code"] not in repr(messages) and response_id not in repr(messages)
 
 
+def market_figures(c):
+    return next(d for d in ok(c["gateway"]("GET", f"/api/v1/indices?period={PERIOD}", c["admin"]), 200)["departments"]
+                if d["code"] == "market")
+
+
 def test_upheld_closes_the_demand_as_申诉成立_and_excludes_the_rating(county):
     c = county
-    response_id = answer(c, c["ents"][0], {"q1": 1})
+    response_id = answer(c, c["ents"][0], {"q1": 1})  # market 0 points
+    answer(c, c["ents"][1], {"q1": 5})                # market 100 points
     demand = bad_demand(c, response_id)
+    before = poll(lambda: (f := market_figures(c))["n"] == 2 and f, what="both answers in the figures")
+    assert before["index"] == 50 and before["excluded"] == 0
     filed = ok(appeal(c, demand["_id"]), 201)
     assert c["survey"]("POST", f"/api/v1/appeals/{filed['id']}/decide", c["market"], {"decision": "upheld"}).status == 403
     decided = ok(c["survey"]("POST", f"/api/v1/appeals/{filed['id']}/decide", c["admin"],
@@ -119,6 +131,9 @@ def test_upheld_closes_the_demand_as_申诉成立_and_excludes_the_rating(county
     poll(lambda: (c["scores"].demands.find_one({"_id": demand["_id"]}) or {}).get("closure") == "appeal_upheld",
          what="the demand closed as 申诉成立 in scoring")
     poll(lambda: c["scores"].processed.find_one({"type": "rating.excluded"}), what="rating.excluded consumed")
+    after = poll(lambda: (f := market_figures(c))["n"] == 1 and f, what="the rating out of the figures")
+    assert after["index"] == 100 and after["excluded"] == 1 and after["levels"]["1"] == 0
+    assert check(c["config"], PERIOD, out=lambda line: None) == 0  # stored aggregates == a recomputation
     stats = {d["code"]: d for d in ok(c["gateway"]("GET", f"/api/v1/demands/stats?period={PERIOD}", c["admin"]),
                                       200)["departments"]}
     assert stats["market"]["open"] == 0 and stats["market"]["overdue"] == 0
