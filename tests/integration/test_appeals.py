@@ -164,17 +164,47 @@ def test_rejected_changes_nothing_and_the_clock_runs_on(county):
 def test_a_pending_appeal_is_not_overdue_in_the_ledger_the_sweep_or_the_figures(county):
     c = county
     services = c["app"].extensions["manyi"]
-    late, on_time = (bad_demand(c, answer(c, ent, {"q1": 1})) for ent in c["ents"][:2])
-    past = utcnow() - timedelta(hours=1)
-    c["store"].demands.update_many({"_id": {"$in": [late["_id"], on_time["_id"]]}}, {"$set": {"deadline": past}})
+    late, other = (bad_demand(c, answer(c, ent, {"q1": 1})) for ent in c["ents"][:2])
+    past = (utcnow() - timedelta(hours=1)).isoformat()
+    for demand in (late, other):  # a paper ledger entered late: the admin sets a deadline already past
+        ok(c["survey"]("POST", f"/api/v1/demands/{demand['_id']}/assign", c["admin"],
+                       {"department": "market", "deadline": past}), 200)
+
+    def gateway_overdue(n):
+        stats = ok(c["gateway"]("GET", f"/api/v1/demands/stats?period={PERIOD}", c["admin"]), 200)
+        return next(d for d in stats["departments"] if d["code"] == "market")["overdue"] == n
+    poll(lambda: gateway_overdue(2), what="both demands overdue at the gateway")
     ok(appeal(c, late["_id"]), 201)
     assert ledger.sweep_overdue(services) == 1  # only the one without an appeal is pushed
-    assert c["store"].outbox.find_one({"_id": f"overdue:{on_time['_id']}"})
+    assert c["store"].outbox.find_one({"_id": f"overdue:{other['_id']}"})
     assert not c["store"].outbox.find_one({"_id": f"overdue:{late['_id']}"})
     overdue = ok(c["survey"]("GET", "/api/v1/demands?overdue=true", c["admin"]), 200)
-    assert [d["id"] for d in overdue["demands"]] == [on_time["_id"]]
+    assert [d["id"] for d in overdue["demands"]] == [other["_id"]]
+    not_overdue = ok(c["survey"]("GET", "/api/v1/demands?overdue=false", c["admin"]), 200)
+    assert [d["id"] for d in not_overdue["demands"]] == [late["_id"]]
     assert ok(c["survey"]("GET", f"/api/v1/demands/{late['_id']}", c["admin"]), 200)["overdue"] is False
-    # the figures: scoring's state of the appealed demand carries appeal_pending (its deadline moved only in the
-    # survey store here, so the gateway counts neither as overdue; the pure rule is in tests/unit/test_appeals.py)
-    poll(lambda: (c["scores"].demands.find_one({"_id": late["_id"]}) or {}).get("appeal_pending") is True,
-         what="appeal_pending in scoring")
+    poll(lambda: gateway_overdue(1), what="the appealed demand no longer overdue at the gateway")
+    # rejected: the clock ran on, so it is overdue again everywhere
+    ok(c["survey"]("POST", f"/api/v1/appeals/{appeal_id(c, late)}/decide", c["admin"],
+                   {"decision": "rejected"}), 200)
+    poll(lambda: gateway_overdue(2), what="overdue again after the rejection")
+    assert ledger.sweep_overdue(services) == 1
+
+
+def appeal_id(c, demand):
+    return c["store"].appeals.find_one({"demand": demand["_id"]})["_id"]
+
+
+def test_a_visit_rating_appealed_and_upheld_excludes_the_visits_rating_of_the_department(county):
+    c = county
+    visit = ok(c["survey"]("POST", "/api/v1/visits", c["cadre"], {
+        "enterprise": c["ents"][0]["code"], "visited_at": utcnow().isoformat(), "demands": [],
+        "ratings": [{"department": "market", "level": 1, "comment": "多次跑腿"}, {"department": "tax", "level": 5}]}),
+        202)
+    (demand_id,) = visit["bad_rating_demand_ids"]
+    filed = ok(appeal(c, demand_id), 201)
+    assert filed["rating"]["kind"] == "visit" and filed["rating"]["comment"] == "多次跑腿"
+    assert filed["rating"]["subject"] == "部门market" and filed["rating"]["enterprise"] is None
+    decided = ok(c["survey"]("POST", f"/api/v1/appeals/{filed['id']}/decide", c["admin"], {"decision": "upheld"}), 200)
+    exclusion = c["store"].exclusions.find_one({"_id": decided["exclusion"]})
+    assert exclusion["target"] == f"visit:{visit['visit_id']}/market" and exclusion["departments"] == ["market"]

@@ -55,8 +55,8 @@ def list_(query):
                             {"department": pair("只能查看本单位的申诉", "only your own department")})
         criteria["department"] = key["department"]
     appeals, total = svc.appeals.page(criteria, *window(query))
-    demands = {a["demand"]: svc.demands.get(a["demand"]) for a in appeals}
-    return paged("appeals", [appeal_out(a, demands[a["demand"]], key) for a in appeals], total, query)
+    demands = svc.demands.of_ids({a["demand"] for a in appeals})
+    return paged("appeals", [appeal_out(a, demands.get(a["demand"]), key) for a in appeals], total, query)
 
 
 @blp.route("/appeals/<appeal_id>", methods=["GET"])
