@@ -32,8 +32,9 @@ class PeriodFigures:
         self.nps_counts = nps
         entries = []
         for code in sorted(set(names) | set(aggregates)):
-            entries.append({"code": code, "name": names.get(code, code),
-                            **scoring.stats_figures(aggregates.get(code, {}).get(scoring.ALL), min_n)})
+            stats = aggregates.get(code, {}).get(scoring.ALL)
+            entry = {"code": code, "name": names.get(code, code), **scoring.stats_figures(stats, min_n)}
+            entries.append({**entry, "excluded": excluded_count(stats, entry["suppressed"])})
         scoring.rank_departments(entries, laggard_bottom, laggard_below)
         self.departments = entries
         self.by_code = {e["code"]: e for e in entries}
@@ -91,6 +92,17 @@ class PeriodFigures:
         if scoring.is_suppressed(n, self.min_n):
             return {"n": n, "nps": None, "promoters": None, "passives": None, "detractors": None, "suppressed": True}
         return {"n": n, "nps": 100 * (c["promoters"] - c["detractors"]) / n, **c, "suppressed": False}
+
+
+def excluded_count(stats, suppressed):
+    """How many ratings of the department exclusions leave out of its figures (issue 16), shown with them.
+
+    A count of ratings, never of enterprises, and only where the department's own figures are shown (null
+    when they are withheld, like its levels): beside figures drawn from at least MANYI_MIN_N enterprises it
+    names nobody, and a release holds back a department changed by fewer enterprises than that (an exclusion
+    changes a voice, so shared/disclosure.py counts it as a change).
+    """
+    return None if suppressed else (stats or {}).get("excluded", 0)
 
 
 def figures_of(aggregates, names, config, nps=None):

@@ -47,6 +47,11 @@ def yes_no(flag):
     return None if flag is None else ("是" if flag else "否")
 
 
+def excluded_note(excluded):
+    """"经复核剔除 N 条" beside a department's figures, so a leader sees the ranking was not quietly edited."""
+    return None if excluded is None else f"经复核剔除 {excluded} 条"
+
+
 def ranking_sheet(figs, period):
     entries = sorted(figs.period(period)["departments"],
                      key=lambda e: (e["rank"] is None, e["rank"] or 0, e["code"]))
@@ -58,10 +63,11 @@ def ranking_sheet(figs, period):
             marked.append(len(rows))
         rows.append([entry["rank"], entry["code"], entry["name"], entry["index"], *bounds(entry["ci95"]), entry["n"],
                      entry["satisfied_rate"], entry["bad_rate"], change["change"], yes_no(change["change_significant"]),
-                     "落后单位" if entry["laggard"] else None, SUPPRESSED if entry["suppressed"] else None])
+                     "落后单位" if entry["laggard"] else None, SUPPRESSED if entry["suppressed"] else None,
+                     excluded_note(entry.get("excluded"))])
     columns = [("排名", COUNT), ("单位代码", None), ("单位名称", None), ("满意度指数", INDEX), ("95%区间下限", INDEX),
                ("95%区间上限", INDEX), ("样本企业数", COUNT), ("满意率", RATE), ("差评率", RATE), ("较上期变化", INDEX),
-               ("变化是否显著", None), ("落后单位", None), ("说明", None)]
+               ("变化是否显著", None), ("落后单位", None), ("说明", None), ("复核剔除", None)]
     return Sheet("排名", columns, rows, tuple(marked))
 
 

@@ -40,6 +40,8 @@ class DepartmentIndexSchema(Schema):
     rank = fields.Integer(allow_none=True)
     laggard = fields.Boolean(metadata={"description": "落后单位"})
     suppressed = fields.Boolean()
+    excluded = fields.Integer(allow_none=True, metadata={
+        "description": "ratings left out after review (经复核剔除, issue 16); null when the figures are withheld"})
 
 
 class IndicesSchema(ReleaseMarkSchema):

@@ -363,15 +363,16 @@ def stats_figures(stats, min_n):
 
 
 def merge_aggregates(docs):
-    """{department: {scope: {n, s1, s2, levels, channels}}} summed over the shards (one per worker) of
+    """{department: {scope: {n, s1, s2, levels, channels, excluded}}} summed over the shards (one per worker) of
     aggregate documents; integers stored as decimal strings (they outgrow 64 bits)."""
     merged = defaultdict(dict)
     for doc in docs:
         by_scope = merged[doc["department"]]
         for entry in doc.get("scopes", []):
             stats = by_scope.setdefault(tuple(entry["scope"]), {"n": 0, "s1": 0, "s2": 0, "levels": {},
-                                                                 "channels": {}})
+                                                                 "channels": {}, "excluded": 0})
             stats["n"] += entry["n"]
+            stats["excluded"] += entry.get("excluded", 0)  # ratings left out after review (issue 16)
             stats["s1"] += int(entry["s1"])
             stats["s2"] += int(entry["s2"])
             for group in ("levels", "channels"):

@@ -48,3 +48,18 @@ def xlsx(rows):
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def exclusion_event(ratings_message, indices=None, version=1, exclusion_id="x1"):
+    """`rating.excluded` (version 1) or `rating.restored` (version 2) of ratings of a ratings event, as the
+    survey service's exclusions use case publishes them; `indices` None: the whole answer or visit."""
+    data = ratings_message["data"]
+    named = [{"index": i, "question": r.get("question"), "department": r["department"]}
+             for i, r in enumerate(data["ratings"]) if indices is None or i in indices]
+    type_ = messages.RATING_EXCLUDED if version == 1 else messages.RATING_RESTORED
+    return messages.envelope(type_, {
+        "exclusion_id": exclusion_id, "version": version, "active": version == 1, "target": f"test:{data['source_id']}",
+        "source_id": data["source_id"], "channel": data["channel"], "period": data["period"],
+        "enterprise": data["enterprise"]["code"], "whole": indices is None, "ratings": named,
+        "departments": sorted({r["department"] for r in named}), "appeal": None},
+        id_=f"exclusion-{exclusion_id}-{version}")

@@ -18,12 +18,14 @@ class BatchWrites:
     periods: set = field(default_factory=set)
     demands: dict = field(default_factory=dict)  # demand id → newest state in this batch (not older than stored)
     releases: list = field(default_factory=list)  # period.released data: snapshot the period after this batch
+    exclusions: dict = field(default_factory=dict)  # exclusion id → newest state in this batch (newer than stored)
 
     def __bool__(self):
         return bool(self.processed)
 
 
-def rating_docs(message):
+def rating_docs(message, excluded=frozenset()):
+    """The rating documents of a ratings message; those whose index is in `excluded` are born excluded."""
     data = message["data"]
     enterprise = data["enterprise"]
     segment = {k: enterprise[k] for k in SEGMENT_ATTRIBUTES}
@@ -32,7 +34,7 @@ def rating_docs(message):
                "channel": data["channel"], "period": data["period"], "enterprise": enterprise["code"],
                "segment": segment, "department": r["department"], "indicator": r["indicator"],
                "question": r.get("question"), "weight": r["weight"], "level": r["level"], "points": r["points"],
-               "occurred_at": message["occurred_at"]}
+               "occurred_at": message["occurred_at"], "excluded": i in excluded}
 
 
 def periods_of(period):
@@ -44,9 +46,17 @@ def voice_id(period, department, enterprise):
     return f"{period}|{department}|{enterprise}"
 
 
+def tally_of(writes, period, department):
+    return writes.tallies.setdefault((period, department), {"levels": {}, "channels": {}, "excluded": 0})
+
+
 def add_to_voice(writes, rating, periods=None):
-    """Add a rating to its enterprise's voices (quarter and year) and to the level and channel tallies."""
+    """Add a rating to its enterprise's voices (quarter and year) and to the level and channel tallies; an
+    excluded rating only to the count of excluded ratings (figures say how many they leave out)."""
     for period in periods or periods_of(rating["period"]):
+        if rating.get("excluded"):
+            tally_of(writes, period, rating["department"])["excluded"] += 1
+            continue
         vid = voice_id(period, rating["department"], rating["enterprise"])
         voice = writes.voices.setdefault(vid, {"period": period, "department": rating["department"],
                                                "enterprise": rating["enterprise"], "parts": {}})
@@ -56,7 +66,7 @@ def add_to_voice(writes, rating, periods=None):
         part["sw"].append(rating["weight"])
         lv = str(rating["level"])
         part["levels"][lv] = part["levels"].get(lv, 0) + 1
-        tally = writes.tallies.setdefault((period, rating["department"]), {"levels": {}, "channels": {}})
+        tally = tally_of(writes, period, rating["department"])
         tally["levels"][lv] = tally["levels"].get(lv, 0) + 1
         tally["channels"][rating["channel"]] = tally["channels"].get(rating["channel"], 0) + 1
 
@@ -103,6 +113,8 @@ def updated_aggregate(doc, period, department, shard, deltas, tally):
             counts = entry.setdefault(group, {})
             for name, k in tally[group].items():
                 counts[name] = counts.get(name, 0) + k
+        if tally.get("excluded") or "excluded" in entry:
+            entry["excluded"] = entry.get("excluded", 0) + tally.get("excluded", 0)
     return {"_id": aggregate_id(period, department, shard), "period": period, "department": department,
             "shard": shard, "scopes": sorted(scopes.values(), key=lambda e: e["scope"])}
 
@@ -122,21 +134,62 @@ def keep_newest_demand(demands, stored_versions, data):
         demands[data["demand_id"]] = data
 
 
-def plan_batch(batch, already_processed, demand_versions=None):
+EXCLUSION_TYPES = (messages.RATING_EXCLUDED, messages.RATING_RESTORED)
+RATINGS_TYPES = (messages.RESPONSE_SUBMITTED, messages.VISIT_RECORDED)
+
+
+def exclusion_sources(batch):
+    """The answers and visits a batch rates or excludes: whose stored exclusion states the plan needs."""
+    return list({m["data"]["source_id"] for m in batch if m["type"] in EXCLUSION_TYPES + RATINGS_TYPES})
+
+
+def keep_newest_exclusion(exclusions, stored, data):
+    """Event-carried state: an exclusion's highest version wins (2, restored, is final), whatever the order."""
+    newest = max((stored.get(data["exclusion_id"]) or {}).get("version", 0),
+                 exclusions.get(data["exclusion_id"], {}).get("version", 0))
+    if data["version"] > newest:
+        exclusions[data["exclusion_id"]] = data
+
+
+def exclusion_doc(data):
+    """Scoring's own copy of an exclusion's state (collection `exclusions`)."""
+    return {"_id": data["exclusion_id"], "version": data["version"], "active": data["active"],
+            "source_id": data["source_id"], "period": data["period"], "departments": data["departments"],
+            "indices": sorted(r["index"] for r in data["ratings"])}
+
+
+def coverage(states):
+    """{source id: indices of its ratings that active exclusions leave out} of exclusion documents."""
+    covered = {}
+    for doc in states:
+        if doc["active"]:
+            covered.setdefault(doc["source_id"], set()).update(doc["indices"])
+    return covered
+
+
+def plan_batch(batch, already_processed, demand_versions=None, exclusion_states=None):
     """The writes for the messages of `batch` not yet processed (redeliveries change nothing).
 
-    `demand_versions`: the stored version of each demand the batch mentions.
+    `demand_versions`: the stored version of each demand the batch mentions; `exclusion_states`: {id: stored
+    exclusion document} of every exclusion of the answers and visits it mentions. Exclusions are taken
+    first, so a rating arriving with or after its exclusion (outbox order is not guaranteed) is born excluded.
     """
     writes, seen = BatchWrites(), set(already_processed)
+    stored_exclusions = exclusion_states or {}
+    fresh = [m for m in dict((m["id"], m) for m in batch).values() if m["id"] not in seen]
+    for message in fresh:
+        if message["type"] in EXCLUSION_TYPES:
+            keep_newest_exclusion(writes.exclusions, stored_exclusions, message["data"])
+    covered = coverage({**stored_exclusions, **{k: exclusion_doc(d) for k, d in writes.exclusions.items()}}.values())
     for message in batch:
         if message["id"] in seen:
             continue
         seen.add(message["id"])
         writes.processed.append({"_id": message["id"], "type": message["type"], "occurred_at": message["occurred_at"]})
         data = message["data"]
-        if message["type"] in (messages.RESPONSE_SUBMITTED, messages.VISIT_RECORDED):
+        if message["type"] in RATINGS_TYPES:
             writes.periods.update(periods_of(data["period"]))
-            for rating in rating_docs(message):
+            for rating in rating_docs(message, covered.get(data["source_id"], frozenset())):
                 writes.ratings.append(rating)
                 add_to_voice(writes, rating)
             if data.get("nps") is not None:
@@ -149,6 +202,8 @@ def plan_batch(batch, already_processed, demand_versions=None):
             keep_newest_demand(writes.demands, demand_versions or {}, data)
         elif message["type"] == messages.PERIOD_RELEASED:
             writes.releases.append(data)
+        elif message["type"] in EXCLUSION_TYPES:
+            writes.periods.update(periods_of(data["period"]))
         # demand.overdue is a push for people (departments, leaders); the figures derive overdue from
         # the deadline, so the worker only records the message as processed.
     return writes
@@ -190,3 +245,67 @@ def nps_changes(answers, stored):
 def updated_nps_aggregate(doc, period, shard, delta):
     counts = {k: (doc or {}).get(k, 0) + delta[k] for k in ("promoters", "passives", "detractors")}
     return {"_id": f"{period}#{shard}", "period": period, "shard": shard, **counts}
+
+
+# --- exclusions of stored ratings ------------------------------------------------------------------------
+def flips(stored_ratings, covered):
+    """The stored ratings whose excluded mark differs from what the active exclusions say, with the new mark."""
+    out = []
+    for rating in stored_ratings:
+        now = int(rating["_id"].rsplit(":", 1)[1]) in covered.get(rating["source_id"], ())
+        if bool(rating.get("excluded")) != now:
+            out.append({**rating, "excluded": now})
+    return out
+
+
+def flip_tallies(writes, flipped):
+    """Move each flipped rating between the level and channel tallies and the count of excluded ones."""
+    for rating in flipped:
+        sign = -1 if rating["excluded"] else 1
+        for period in periods_of(rating["period"]):
+            tally = tally_of(writes, period, rating["department"])
+            lv = str(rating["level"])
+            tally["levels"][lv] = tally["levels"].get(lv, 0) + sign
+            tally["channels"][rating["channel"]] = tally["channels"].get(rating["channel"], 0) + sign
+            tally["excluded"] -= sign
+
+
+def voices_of(ratings):
+    """The voice ids (quarter and year) a rating changes."""
+    return {voice_id(p, r["department"], r["enterprise"]) for r in ratings for p in periods_of(r["period"])}
+
+
+def rebuilt_voices(voice_ratings, stored):
+    """Voices recomputed from their raw ratings (the excluded left out), as after a rescore.
+
+    `voice_ratings`: {voice id: every rating of that voice (stored and new, marks as they are to be)};
+    `stored`: {voice id: stored voice}. Returns (voices to write, voice ids to delete, deltas per
+    (period, department)), where the deltas replace each enterprise's old scores by its new ones.
+    """
+    new_voices, deleted, deltas = [], [], {}
+    for vid, ratings in voice_ratings.items():
+        period, department, enterprise = vid.split("|", 2)
+        scratch = BatchWrites()
+        for rating in ratings:
+            add_to_voice(scratch, rating, (period,))
+        added = scratch.voices.get(vid)
+        new = merged_voice(None, added) if added else None
+        old = stored.get(vid)
+        if new:
+            new_voices.append(new)
+        elif old:
+            deleted.append(vid)
+        replace_voice(deltas.setdefault((period, department), {}), voice_scopes(old["parts"]) if old else {},
+                      voice_scopes(new["parts"]) if new else {})
+    return new_voices, deleted, deltas
+
+
+def merge_deltas(*many):
+    """{(period, department): {scope: [n, Σq, Σq²]}} summed."""
+    out = {}
+    for deltas in many:
+        for key, scopes in deltas.items():
+            into = out.setdefault(key, {})
+            for scope, d in scopes.items():
+                into[scope] = [a + b for a, b in zip(into.get(scope, [0, 0, 0]), d)]
+    return out

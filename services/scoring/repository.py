@@ -1,17 +1,25 @@
 """The scoring worker's database `manyi_scores` (also read by the gateway)."""
-from pymongo import ASCENDING, IndexModel, InsertOne, ReplaceOne, UpdateOne
+from pymongo import ASCENDING, DeleteOne, IndexModel, InsertOne, ReplaceOne, UpdateOne
 
 from services.scoring.planning import (
     BatchWrites,
     aggregate_id,
+    coverage,
     demand_ids,
+    exclusion_doc,
+    exclusion_sources,
+    flip_tallies,
+    flips,
+    merge_deltas,
     nps_changes,
     nps_id,
     periods_of,
     plan_batch,
+    rebuilt_voices,
     updated_aggregate,
     updated_nps_aggregate,
     voice_changes,
+    voices_of,
 )
 from shared import disclosure, mongo
 from shared.domain import quarters_of, utcnow
@@ -41,6 +49,7 @@ class ScoresStore:
         self.demands = self.db.demands          # newest state of each demand (by version), for demand figures
         self.releases = self.db.releases        # one per release (通报) of a period: what portals read
         self.released = self.db.released        # the documents of each release, frozen (snapshot)
+        self.exclusions = self.db.exclusions    # newest state of each exclusion (by version): ratings left out
 
     def ensure_indexes(self):
         self.ratings.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
@@ -52,6 +61,7 @@ class ScoresStore:
         self.nps_aggregates.create_indexes([IndexModel([("period", ASCENDING)])])
         self.demands.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
         self.released.create_indexes([IndexModel([("release", ASCENDING), ("kind", ASCENDING)])])
+        self.exclusions.create_indexes([IndexModel([("source_id", ASCENDING)])])
 
     def ping(self):
         mongo.ping(self.client)
@@ -90,11 +100,17 @@ class ScoresStore:
             done = {d["_id"] for d in mongo.find_in(self.processed, "_id", ids, {"_id": 1}, session=session)}
             versions = {d["_id"]: d["version"] for d in mongo.find_in(
                 self.demands, "_id", demand_ids(batch), {"version": 1}, session=session)}
-            writes = plan_batch(batch, done, versions)
+            states = {d["_id"]: d for d in mongo.find_in(self.exclusions, "source_id", exclusion_sources(batch),
+                                                         session=session)}
+            writes = plan_batch(batch, done, versions, states)
             if not writes:
                 return writes
-            stored = {v["_id"]: v for v in mongo.find_in(self.voices, "_id", list(writes.voices), session=session)}
-            new_voices, deltas = voice_changes(writes.voices, stored)
+            flipped, voice_ratings = self.excluded_changes(writes, states, session)
+            stored = {v["_id"]: v for v in mongo.find_in(self.voices, "_id", list(writes.voices) + list(voice_ratings),
+                                                         session=session)}
+            new_voices, deltas = voice_changes({k: v for k, v in writes.voices.items() if k not in voice_ratings}, stored)
+            rebuilt, emptied, rebuilt_deltas = rebuilt_voices(voice_ratings, stored)
+            deltas = merge_deltas(deltas, rebuilt_deltas)
             keys = sorted(set(deltas) | set(writes.tallies))
             shards = {d["_id"]: d for d in mongo.find_in(
                 self.aggregates, "_id", [aggregate_id(p, d, self.shard) for p, d in keys], session=session)}
@@ -105,6 +121,15 @@ class ScoresStore:
                 # same one is a write conflict or a duplicate key, and either way the batch is retried
                 self.voices.bulk_write([ReplaceOne({"_id": v["_id"]}, v) if v["_id"] in stored else InsertOne(v)
                                         for v in new_voices], ordered=False, session=session)
+            if rebuilt or emptied:
+                self.voices.bulk_write([ReplaceOne({"_id": v["_id"]}, v, upsert=True) for v in rebuilt] +
+                                       [DeleteOne({"_id": vid}) for vid in emptied], ordered=False, session=session)
+            if writes.exclusions:
+                self.exclusions.bulk_write([ReplaceOne({"_id": key}, exclusion_doc(d), upsert=True)
+                                            for key, d in writes.exclusions.items()], ordered=False, session=session)
+            for mark in (True, False):
+                mongo.update_in(self.ratings, [r["_id"] for r in flipped if r["excluded"] is mark],
+                                {"$set": {"excluded": mark}}, session=session)
             if keys:
                 aggregates = [updated_aggregate(shards.get(aggregate_id(p, d, self.shard)), p, d, self.shard,
                                                 deltas.get((p, d), {}), writes.tallies.get((p, d))) for p, d in keys]
@@ -128,6 +153,40 @@ class ScoresStore:
                 self.snapshot(release, session)
             return writes
         return mongo.run_transaction(self.client, work)
+
+    def excluded_changes(self, writes, states, session):
+        """What the batch's exclusion states change in stored ratings: (the ratings whose mark flips, with their
+        new mark; {voice id: all its ratings as they are to be} for every voice to rebuild from raw ratings).
+
+        The flipped ratings move between the level tallies and the excluded count here. A voice they belong to
+        is recomputed from its raw ratings (sums of floats cannot be taken back exactly), together with any
+        rating of it this batch adds, so it leaves the incremental path of `voice_changes`.
+        """
+        if not writes.exclusions:
+            return [], {}
+        covered = coverage({**states, **{k: exclusion_doc(d) for k, d in writes.exclusions.items()}}.values())
+        stored = []
+        for source_id in sorted({d["source_id"] for d in writes.exclusions.values()}):
+            # A rating's id is "<message id>:<index>", and the message id of an answer or a visit is its id.
+            stored += self.ratings.find({"_id": {"$gt": f"{source_id}:", "$lt": f"{source_id};"},
+                                         "source_id": source_id}, session=session)
+        flipped = flips(stored, covered)
+        flip_tallies(writes, flipped)
+        marks = {r["_id"]: r for r in flipped} | {r["_id"]: r for r in writes.ratings}
+        voice_ratings, quarters = {}, {}
+        for vid in sorted(voices_of(flipped)):
+            period, department, enterprise = vid.split("|", 2)
+            ratings = []
+            for quarter in quarters_of(period):
+                if (quarter, department, enterprise) not in quarters:
+                    found = self.ratings.find({"period": quarter, "department": department, "enterprise": enterprise},
+                                              session=session)
+                    quarters[quarter, department, enterprise] = [marks.get(r["_id"], r) for r in found] + [
+                        r for r in writes.ratings if (r["period"], r["department"], r["enterprise"]) ==
+                        (quarter, department, enterprise)]
+                ratings += quarters[quarter, department, enterprise]
+            voice_ratings[vid] = ratings
+        return flipped, voice_ratings
 
     SNAPSHOT = ("aggregates", "nps_aggregates", "demands", "voices", "nps_voices")
 

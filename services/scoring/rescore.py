@@ -5,23 +5,37 @@ rescore switches each one over in its own transaction, never one giant transacti
 """
 import math
 
-from services.scoring.planning import BatchWrites, add_to_voice, nps_category, updated_aggregate, voice_changes
+from services.scoring.planning import (
+    BatchWrites,
+    add_to_voice,
+    coverage,
+    flips,
+    nps_category,
+    updated_aggregate,
+    voice_changes,
+)
 from services.scoring.repository import RESCORE_SHARD, ScoresStore
-from shared import scoring
+from shared import mongo, scoring
 from shared.domain import SEGMENT_ATTRIBUTES, is_year, period_key, quarters_of, year_of
 
 TOLERANCE = 1e-9
 
 
-def recomputed(period, department):
-    """`recompute(ratings) → (voices, aggregate)` for one (period, department), from scratch."""
+def is_covered(rating, covered):
+    """Whether active exclusions leave this stored rating out (its id is "<message id>:<index>")."""
+    return int(rating["_id"].rsplit(":", 1)[1]) in covered.get(rating["source_id"], ())
+
+
+def recomputed(period, department, covered=None):
+    """`recompute(ratings) → (voices, aggregate)` for one (period, department), from scratch; `covered`
+    ({source id: indices}, planning.coverage) says which ratings exclusions leave out."""
     def recompute(ratings):
         writes = BatchWrites()
         for rating in ratings:
-            add_to_voice(writes, rating, (period,))
+            add_to_voice(writes, {**rating, "excluded": is_covered(rating, covered or {})}, (period,))
         voices, deltas = voice_changes(writes.voices, {})
         tally = writes.tallies.get((period, department))
-        if not voices:
+        if not voices and not (tally or {}).get("excluded"):
             return [], None
         return voices, updated_aggregate(None, period, department, RESCORE_SHARD, deltas.get((period, department), {}),
                                          tally)
@@ -43,8 +57,10 @@ def departments_of(store, period):
                   set(store.aggregates.distinct("department", {"period": period})))
 
 
-def oracle(ratings, period):
-    """Figures per scope recomputed the plain way (DESIGN §5 word for word, floats, no aggregates)."""
+def oracle(ratings, period, covered=None):
+    """Figures per scope recomputed the plain way (DESIGN §5 word for word, floats, no aggregates), over the
+    ratings no active exclusion leaves out (`covered`, planning.coverage)."""
+    ratings = [r for r in ratings if not is_covered(r, covered or {})]
     cells = list(scoring.cells_from_ratings({**r, "period": period} for r in ratings).values())
     if not cells:
         return {}
@@ -65,9 +81,13 @@ def close(a, b):
     return math.isclose(a, b, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
 
 
-def differences(period, department, stored, fresh):
-    """Human-readable differences between stored aggregates and recomputed figures (empty when equal)."""
+def differences(period, department, stored, fresh, excluded=0):
+    """Human-readable differences between stored aggregates and recomputed figures (empty when equal);
+    `excluded`: how many of the department's ratings active exclusions leave out."""
     out = []
+    kept = (stored.get(scoring.ALL) or {}).get("excluded", 0)
+    if kept != excluded:
+        out.append(f"{period}|{department}|all: excluded stored {kept}, recomputed {excluded}")
     for scope in sorted(set(stored) | set(fresh)):
         name = f"{period}|{department}|{':'.join(scope)}"
         a, b = stored.get(scope), fresh.get(scope)
@@ -110,14 +130,16 @@ def check(config, period=None, out=print):
     """Compare every stored aggregate (all scopes, every period and department) with a recomputation."""
     store = ScoresStore(config)
     diffs, aggregates = [], 0
+    covered = coverage(store.exclusions.find())
     for p in periods_stored(store, period):
         for department in departments_of(store, p):
-            ratings = list(store.department_ratings(p, department, {"_id": 0, "message_id": 0, "occurred_at": 0,
+            ratings = list(store.department_ratings(p, department, {"message_id": 0, "occurred_at": 0,
                                                                     "question": 0}))
             stored = scoring.merge_aggregates(store.aggregates.find({"period": p, "department": department}))
-            fresh = oracle(ratings, p)
+            fresh = oracle(ratings, p, covered)
             aggregates += len(stored.get(department, {}))
-            diffs += differences(p, department, stored.get(department, {}), fresh)
+            diffs += differences(p, department, stored.get(department, {}), fresh,
+                                 sum(is_covered(r, covered) for r in ratings))
         stored_nps, (fresh_nps, _) = scoring.merge_nps(store.nps_aggregates.find({"period": p})), \
             nps_oracle(nps_answers(store, p))
         if stored_nps != fresh_nps:
@@ -132,12 +154,26 @@ def rescore(config, period=None, out=print):
     """Rebuild voices and aggregates from the stored ratings, one (period, department) per transaction."""
     store = ScoresStore(config)
     done = 0
+    covered = coverage(store.exclusions.find())
+    remark(store, covered)
     for p in periods_stored(store, period):
         for department in departments_of(store, p):
-            store.replace_department(p, department, recomputed(p, department))
+            store.replace_department(p, department, recomputed(p, department, covered))
             done += 1
         store.replace_nps(p, lambda session, p=p: nps_oracle(nps_answers(store, p, session)))
         if is_year(p) or period:
             out(f"manyi rescore: {p} done")
     out(f"manyi rescore: {done} department aggregates recomputed from the stored ratings")
     return 0
+
+
+def remark(store, covered):
+    """Set every stored rating's `excluded` mark to what the active exclusions say (the worker flips marks
+    when an exclusion changes; a rescore starts from the exclusions themselves)."""
+    marked = list(store.ratings.find({"excluded": True}, {"source_id": 1, "excluded": 1}))
+    for source_id in covered:
+        marked += store.ratings.find({"_id": {"$gt": f"{source_id}:", "$lt": f"{source_id};"}, "source_id": source_id},
+                                     {"source_id": 1, "excluded": 1})
+    changed = flips({r["_id"]: r for r in marked}.values(), covered)
+    for mark in (True, False):
+        mongo.update_in(store.ratings, [r["_id"] for r in changed if r["excluded"] is mark], {"$set": {"excluded": mark}})

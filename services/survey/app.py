@@ -27,7 +27,7 @@ PUBLIC_PREFIXES = ("/api/v1/responses", "/s/")
 # One package per feature; each api module holds its blueprint.
 BLUEPRINT_MODULES = ("keys.api", "departments.api", "enterprises.api", "surveys.api", "surveys.xlsform_api",
                      "invitations.api", "answers.api", "visits.api", "demands.api", "webhooks.api", "releases.api", "responses.api",
-                     "appeals.api", "audit.api", "flags.api")
+                     "exclusions.api", "appeals.api", "audit.api", "flags.api")
 PAGE_MODULES = ("answers.page", "visits.page", "console")  # console: the 营商办 and departments' pages
 
 

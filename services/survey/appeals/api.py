@@ -30,7 +30,7 @@ def appeal_out(appeal, demand, key):
 
 
 @blp.route("/appeals", methods=["POST"])
-@require("department")
+@require("department", "admin")  # the body is checked first (400); then only the rated department may appeal (403)
 @blp.arguments(AppealCreateSchema)
 @blp.response(201, AppealSchema)
 @blp.alt_response(409, description="the 差评 was appealed already, or the appeal window closed")
@@ -55,8 +55,8 @@ def list_(query):
                             {"department": pair("只能查看本单位的申诉", "only your own department")})
         criteria["department"] = key["department"]
     appeals, total = svc.appeals.page(criteria, *window(query))
-    demands = {a["demand"]: svc.demands.get(a["demand"]) for a in appeals}
-    return paged("appeals", [appeal_out(a, demands[a["demand"]], key) for a in appeals], total, query)
+    demands = svc.demands.of_ids({a["demand"] for a in appeals})
+    return paged("appeals", [appeal_out(a, demands.get(a["demand"]), key) for a in appeals], total, query)
 
 
 @blp.route("/appeals/<appeal_id>", methods=["GET"])

@@ -28,7 +28,7 @@ class AppealQuerySchema(PageArgsSchema):
     period = fields.String(load_default=None, validate=validate.Length(1, 16))
 
 
-class RatingSchema(Schema):
+class AppealedRatingSchema(Schema):
     level = fields.Integer(allow_none=True)
     subject = fields.String(allow_none=True, metadata={"description": "the question's text, or the department "
                                                                       "rated in a visit"})
@@ -43,7 +43,7 @@ class RatingSchema(Schema):
     anonymous = fields.Boolean()
 
 
-class ActorSchema(Schema):
+class AppealActorSchema(Schema):
     role = fields.String()
     name = fields.String(allow_none=True)
 
@@ -56,12 +56,12 @@ class AppealSchema(Schema):
     reason = fields.String()
     status = fields.String(metadata={"description": "pending, upheld or rejected"})
     filed_at = fields.DateTime()
-    filed_by = fields.Nested(ActorSchema)
+    filed_by = fields.Nested(AppealActorSchema)
     decided_at = fields.DateTime(allow_none=True)
-    decided_by = fields.Nested(ActorSchema, allow_none=True)
+    decided_by = fields.Nested(AppealActorSchema, allow_none=True)
     note = fields.String(allow_none=True)
     exclusion = fields.Raw(allow_none=True, metadata={"description": "the exclusion an upheld appeal made"})
-    rating = fields.Nested(RatingSchema, allow_none=True)
+    rating = fields.Nested(AppealedRatingSchema, allow_none=True)
     demand_status = fields.String(allow_none=True)
     deadline = fields.DateTime(metadata={"description": "the last moment the 差评 could be appealed"})
 

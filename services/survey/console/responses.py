@@ -68,7 +68,7 @@ def responses():
         except ValidationError as invalid:
             refused = {"message": "筛选条件有误", "errors": invalid.messages}
         else:
-            items, cursor = reading.listed(services().store, survey, scoped(query, g.key), g.key)
+            items, cursor = reading.listed(services().archive, survey, scoped(query, g.key), g.key)
     register = services().enterprises
     here = {k: v for k, v in request.args.items() if k != "cursor" and v}
     return render("responses.html", periods=periods, period=period, surveys=offered, survey=survey, items=items,
@@ -100,7 +100,7 @@ def comments():
         except ValidationError as invalid:
             refused = {"message": "筛选条件有误", "errors": invalid.messages}
         else:  # as the API reads them: a department key gets no enterprise's identity (identity.py)
-            items, cursor = found.page(services().store, g.key, code, query)
+            items, cursor = found.page(services().archive, g.key, code, query)
     here = {"department": code, "period": period} if not own else {"period": period}
     return render("comments.html", periods=periods, period=period, code=code, departments=names, own=own,
                   items=items, refused=refused, first=urlencode(here),

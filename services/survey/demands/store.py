@@ -27,6 +27,10 @@ class Demands:
     def get(self, demand_id):
         return self.collection.find_one({"_id": demand_id}, LISTED)
 
+    def of_ids(self, demand_ids):
+        """{id: demand} of these demands (those that exist)."""
+        return {d["_id"]: d for d in mongo.find_in(self.collection, "_id", list(demand_ids), LISTED)}
+
     def page(self, criteria, now, sort, skip, limit):
         """(demands on this page, how many match) of a ledger query (see `query`)."""
         found = query(criteria, now)
