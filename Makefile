@@ -10,7 +10,7 @@ bench:
 bench-answers:
 	@bash scripts/bootstrap.sh && .venv/bin/python bench/raw_answers.py
 bench-integrity:
-	@bash scripts/bootstrap.sh && .venv/bin/python bench/integrity.py
+	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python bench/integrity.py
 faults:
 	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python bench/faults.py
 fuzz:
