@@ -77,6 +77,12 @@ class Flags:
     def advance(self, at):
         self.state.update_one({"_id": "watermark"}, {"$max": {"at": at}}, upsert=True)
 
+    def anything_since(self, since):
+        """Whether an answer or a visit was accepted at or after `since`: two probes on the relay's index, so an idle
+        scan reads nothing else."""
+        query = {"published": BOTH_STATES, "created_at": {"$gte": since}}
+        return any(self.db[c].find_one(query, {"_id": 1}) is not None for c in ("responses", "visits"))
+
     def answers_since(self, start):
         query = {"published": BOTH_STATES, **({"created_at": {"$gte": start}} if start else {})}
         return [answer_view(d) for d in self.db["responses"].find(query, ANSWER_FIELDS)]

@@ -36,6 +36,8 @@ def scan(services):
     store, t = services.flags, services.config.flags
     watermark = store.watermark()
     since = watermark - OVERLAP if watermark else None
+    if since and not store.anything_since(since):
+        return 0
     start = min(rules.hour_of(since), since - timedelta(minutes=t.burst_minutes)) if since else None
     answers, visits = store.answers_since(start), store.visits_since(start)
     new_answers = [a for a in answers if since is None or a["at"] >= since]
