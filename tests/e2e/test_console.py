@@ -345,6 +345,7 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     assert "匿名" in market.inner_text("dl.facts")  # a 差评's enterprise stays hidden without its consent
 
     # 申诉: the department appeals the 差评 from its page; the appeal shows the rating, never the enterprise.
+    shot(market, county, "demand-bad-rating")
     market.fill("#file-appeal textarea", "企业反映的事项属县税务局职责，非本单位办理范围")
     market.click("#file-appeal button")
     market.wait_for_selector("[data-status=pending]")
