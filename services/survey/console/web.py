@@ -18,7 +18,7 @@ from shared.errors import Refused, Unavailable
 page = Blueprint("console", __name__, url_prefix="/console")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "frame-ancestors 'self'; form-action 'self'; base-uri 'none'")
-ROLE_NAMES = {"admin": "营商办管理员", "department": "责任单位", "cadre": "走访干部", "portal": "门户"}
+ROLE_NAMES = {"admin": "营商办管理员", "department": "责任单位", "cadre": "走访干部", "portal": "门户", "system": "系统"}
 CONSOLE_ROLES = ("admin", "department", "cadre")
 UPLOADS = ("console.enterprise_import_post", "console.survey_import")
 
