@@ -7,7 +7,7 @@ import pytest
 
 from services.survey import create_app
 from services.survey.console.sessions import COOKIE
-from tests.api import FlaskApi, ok
+from tests.api import FlaskApi, ok, setup_survey
 from tests.factories import enterprise
 from tests.harness import poll
 
@@ -248,3 +248,19 @@ def test_a_key_with_an_expiry_in_the_past_is_refused_with_the_apis_reason(app, c
                                                "csrf": token}, headers={"Origin": BASE})
     assert reply.status_code == 400 and "有效期须晚于现在" in reply.get_data(as_text=True)
     assert len(ok(county["api"]("GET", "/api/v1/keys", county["admin"]), 200)["keys"]) == before
+
+
+def test_answers_page_by_the_apis_cursor_twenty_at_a_time(app, county):
+    api, admin = county["api"], county["admin"]
+    questions = [{"id": "q1", "type": "rating5", "text": "服务", "department": "market"}]
+    _, tokens, ents = setup_survey(api, admin, questions, [enterprise() for _ in range(21)], code="paged")
+    for e in ents:
+        ok(api("POST", "/api/v1/responses", None, {"token": tokens[e["code"]], "answers": {"q1": 4}}), 202)
+    client, _ = signed_in(app, admin)
+    first = client.get("/console/responses").get_data(as_text=True)
+    assert first.count('class="answer"') == 20 and "回到第一页" not in first
+    following = re.search(r'href="\?([^"]*cursor=[0-9a-f]+[^"]*)" id="next-page"', first)[1].replace("&amp;", "&")
+    second = client.get(f"/console/responses?{following}").get_data(as_text=True)
+    assert second.count('class="answer"') == 1 and 'id="next-page"' not in second and "回到第一页" in second
+    shown = set(re.findall(r'data-response="([0-9a-f]+)"', first + second))
+    assert len(shown) == 21  # every answer once, none twice
