@@ -1,9 +1,11 @@
 """Appeals (申诉复核) through the real RabbitMQ and MongoDB: a department appeals a 差评 given to it, the admin
 decides; the demand, the exclusion, the events and the audit log follow in one unit of work (issue 16)."""
+import io
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from openpyxl import load_workbook
 
 from gateway.app import create_app as create_gateway
 from services.scoring.rescore import check
@@ -124,6 +126,9 @@ def test_upheld_closes_the_demand_as_申诉成立_and_excludes_the_rating(county
     closed = ok(c["survey"]("GET", f"/api/v1/demands/{demand['_id']}", c["admin"]), 200)
     assert (closed["status"], closed["closure"], closed["appeal_pending"]) == ("closed", "appeal_upheld", False)
     assert closed["history"][-1]["action"] == "appeal_upheld"
+    sheet = c["survey"]("GET", "/api/v1/demands/ledger.xlsx?category=bad_rating", c["market"])
+    row = next(r for r in load_workbook(io.BytesIO(sheet.raw)).active.iter_rows(values_only=True) if r[0] == demand["_id"])
+    assert row[6] == "已销号（申诉成立）" and "申诉（市场监管局）" in row[13] and "申诉成立（" in row[13]
     exclusion = c["store"].exclusions.find_one({"_id": decided["exclusion"]})
     assert exclusion["target"] == f"response:{response_id}/q1" and exclusion["appeal"] == filed["id"]
     assert exclusion["active"] is True and [r["question"] for r in exclusion["ratings"]] == ["q1"]
