@@ -1,6 +1,7 @@
 """Appeals (申诉复核) through the real RabbitMQ and MongoDB: a department appeals a 差评 given to it, the admin
 decides; the demand, the exclusion, the events and the audit log follow in one unit of work (issue 16)."""
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 
@@ -66,6 +67,18 @@ def test_an_appeal_within_the_window_and_one_per_rating(county):
     poll(lambda: (c["scores"].demands.find_one({"_id": demand["_id"]}) or {}).get("appeal_pending") is True,
          what="the pending appeal in scoring's demand state")
     poll(lambda: c["scores"].processed.find_one({"_id": f"{filed['id']}:pending"}), what="appeal.filed consumed")
+
+
+def test_appeals_of_one_rating_at_the_same_moment_make_one(county):
+    c = county
+    demand = bad_demand(c, answer(c, c["ents"][0], {"q1": 1}))
+    with ThreadPoolExecutor(4) as pool:
+        statuses = sorted(pool.map(lambda _: FlaskApi(c["app"])("POST", "/api/v1/appeals", c["market"], {
+            "demand": demand["_id"], "reason": "同时提交"}).status, range(4)))
+    assert statuses == [201, 409, 409, 409]
+    assert c["store"].appeals.count_documents({}) == 1
+    assert c["store"].audit.count_documents({"action": "appeal.file"}) == 1
+    assert c["store"].demands.find_one({"_id": demand["_id"]})["version"] == demand["version"] + 1
 
 
 def test_after_the_window_an_appeal_is_refused(county):
