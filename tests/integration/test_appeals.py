@@ -177,6 +177,10 @@ def test_rejected_changes_nothing_and_the_clock_runs_on(county):
     listed = ok(c["survey"]("GET", "/api/v1/appeals?status=rejected", c["admin"]), 200)
     assert [a["id"] for a in listed["appeals"]] == [filed["id"]] and listed["total"] == 1
     assert ok(c["survey"]("GET", "/api/v1/appeals?status=pending", c["admin"]), 200)["total"] == 0
+    for period, n in ((PERIOD, 1), (PERIOD[:4], 1), (f"{int(PERIOD[:4]) - 1}", 0)):
+        assert ok(c["survey"]("GET", f"/api/v1/appeals?period={period}", c["admin"]), 200)["total"] == n
+    assert ok(c["survey"]("GET", "/api/v1/appeals?department=tax", c["admin"]), 200)["total"] == 0
+    assert c["survey"]("GET", "/api/v1/appeals?period=2026Q5", c["admin"]).status == 400
 
 
 def test_a_pending_appeal_is_not_overdue_in_the_ledger_the_sweep_or_the_figures(county):
