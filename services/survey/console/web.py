@@ -95,7 +95,8 @@ def attempt(use_case, *args, **kwargs):
 
 
 STATUS_NAMES = {"received": "待交办", "assigned": "办理中", "resolved": "已办结待回访", "closed": "已销号"}
-ACTION_NAMES = {"receive": "受理", "assign": "交办", "progress": "进展", "resolve": "办结", "callback": "回访"}
+ACTION_NAMES = {"receive": "受理", "assign": "交办", "progress": "进展", "resolve": "办结", "callback": "回访",
+                "appeal": "申诉", "appeal_upheld": "申诉成立", "appeal_rejected": "申诉驳回"}
 CATEGORY_NAMES = {"bad_rating": "差评整改"}
 
 
