@@ -313,21 +313,3 @@ def health_routes(app, checks):
                 if name in OUTAGES:
                     OUTAGES[name].failed(exc)
         return {"ready": ready, "checks": results}, 200 if ready else 503
-
-
-class RateLimiter:
-    """Fixed one-minute windows per client address, per process: the console's login brake only. Public
-    requests and wrong API keys are counted across processes in MongoDB (shared/limits.py)."""
-
-    def __init__(self, per_minute):
-        self.per_minute = per_minute
-        self._window, self._counts = 0, {}
-
-    def allow(self, client):
-        if self.per_minute <= 0:
-            return True
-        window = int(time.time() // 60)
-        if window != self._window:
-            self._window, self._counts = window, {}
-        self._counts[client] = self._counts.get(client, 0) + 1
-        return self._counts[client] <= self.per_minute

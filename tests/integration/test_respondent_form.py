@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from services.survey.invitations.tokens import invitation_id
 from shared.domain import utcnow
 from tests.api import FlaskApi, ok, setup_survey
 
@@ -67,6 +68,6 @@ def test_the_first_view_is_recorded_once(app, links):
     for _ in range(3):
         assert client.get(f"/s/{token}").status_code == 200
     events = list(app.extensions["manyi"].store.invitation_events.find({}))
-    assert len(events) == 1 and events[0]["token"] == token and events[0]["kind"] == "opened"
+    assert len(events) == 1 and events[0]["invitation"] == invitation_id(token) and events[0]["kind"] == "opened"
     assert client.get("/s/unknown").status_code == 404
     assert app.extensions["manyi"].store.invitation_events.count_documents({}) == 1
