@@ -164,3 +164,15 @@ def test_console_sign_in_attempts_are_limited_across_processes(make_survey_app, 
     assert [sign_in(a, config.admin_key), sign_in(b, config.admin_key), sign_in(a, config.admin_key),
             sign_in(b, config.admin_key)] == [303, 303, 303, 303]
     assert sign_in(a, config.admin_key) == 429 and sign_in(b, config.admin_key) == 429
+
+
+def test_the_access_log_holds_no_token(survey_app, county, caplog):
+    token = county["tokens"][county["ents"][2]["code"]]
+    client = survey_app.test_client()
+    with caplog.at_level("INFO", logger="manyi.access"):
+        assert client.get(f"/s/{token}").status_code == 200
+        assert client.get(f"/api/v1/invitations/{token}/qr.svg",
+                          headers={"Authorization": f"Bearer {county['admin']}"}).status_code == 200
+    lines = [(r.getMessage(), r.path) for r in caplog.records if r.name == "manyi.access"]
+    assert len(lines) == 2 and not any(token in text for line in lines for text in line)
+    assert lines[0][1] == f"/s/~{invitation_id(token)[:12]}"  # the digest's start still finds the invitation
