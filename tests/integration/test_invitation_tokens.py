@@ -3,11 +3,13 @@ database after issuing, opening and answering; links still answer and still repr
 in another process); old plaintext documents migrated at start, twice or after a kill; the console's
 sign-in brake counted across app instances."""
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import zxingcpp
 from openpyxl import load_workbook
 from PIL import Image
+from pymongo import MongoClient
 
 from services.survey.invitations.migration import MARKER, hash_stored_tokens
 from services.survey.invitations.tokens import invitation_id
@@ -176,3 +178,22 @@ def test_the_access_log_holds_no_token(survey_app, county, caplog):
     lines = [(r.getMessage(), r.path) for r in caplog.records if r.name == "manyi.access"]
     assert len(lines) == 2 and not any(token in text for line in lines for text in line)
     assert lines[0][1] == f"/s/~{invitation_id(token)[:12]}"  # the digest's start still finds the invitation
+
+
+def test_two_processes_starting_at_once_migrate_once(survey_app, config, county):
+    answered_and_opened(survey_app, county)
+    store = survey_app.extensions["manyi"].store
+    before = {d["_id"]: d["enterprise"] for d in store.invitations.find({})}
+    old_shape(store, county)
+    clients = [MongoClient(config.mongo_url, tz_aware=True) for _ in range(2)]  # as two processes have
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            runs = [pool.submit(hash_stored_tokens, client[config.survey_db], config) for client in clients]
+            [run.result() for run in runs]  # neither fails
+    finally:
+        for client in clients:
+            client.close()
+    assert {d["_id"]: d["enterprise"] for d in store.invitations.find({})} == before
+    assert store.invitation_events.count_documents({}) == 2
+    assert store.responses.count_documents({"invitation": {"$exists": True}}) == 1
+    assert holding(config, store.client, list(county["tokens"].values())) == []

@@ -48,5 +48,8 @@ def hash_stored_tokens(db, config):
             updates = []
     if updates:
         changed += db.responses.bulk_write(updates, ordered=False).modified_count
-    db.migrations.update_one({"_id": MARKER}, {"$setOnInsert": {"_id": MARKER}}, upsert=True)
+    try:
+        db.migrations.insert_one({"_id": MARKER})
+    except DuplicateKeyError:
+        pass  # another process finished the same conversion at the same time
     return changed
