@@ -15,6 +15,7 @@ from services.survey.keys.store import Keys
 from services.survey.keys.use_cases import ensure_admin_key
 from services.survey.outbox import Outbox
 from services.survey.releases.store import Releases
+from services.survey.responses.store import AnswerArchive
 from services.survey.scheduler import Scheduler
 from services.survey.store import SurveyStore
 from services.survey.surveys.store import Surveys
@@ -37,6 +38,7 @@ class SurveyServices:
     surveys: Surveys
     invitations: Invitations
     responses: Responses
+    archive: AnswerArchive  # answers read back: pages, exports, comments
     visits: Visits
     demands: Demands
     releases: Releases
@@ -70,6 +72,7 @@ def bootstrap(config=None, client=None, outbox=None, transaction=mongo.run_trans
     store = SurveyStore(config, client)
     stores = {"keys": Keys(store), "departments": Departments(store), "enterprises": Enterprises(store),
               "surveys": Surveys(store), "invitations": Invitations(store), "responses": Responses(store),
+              "archive": AnswerArchive(store),
               "visits": Visits(store), "demands": Demands(store), "releases": Releases(store)}
     # The relay publishes what the unit of work stored: the generic outbox and every store whose records
     # carry their own event.
