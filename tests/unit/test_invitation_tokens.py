@@ -44,6 +44,19 @@ def test_the_key_is_the_token_key_else_derived_from_the_admin_key_else_none():
     assert by_admin.open(sealed, invitation_id(token)) is None
     assert TokenSeal("t").open(sealed, invitation_id(token)) == token
     assert seal_of(config_module.load({})) is None
+    # Setting a token key later: what the admin key sealed still opens, new copies use the token key.
+    earlier = by_admin.seal(token, invitation_id(token))
+    assert by_token_key.open(earlier, invitation_id(token)) == token
+
+
+def test_a_rotated_key_seals_with_the_new_and_opens_with_either():
+    token = new_token()
+    inv_id = invitation_id(token)
+    old = seal_of(config_module.load({"MANYI_TOKEN_KEY": "old"})).seal(token, inv_id)
+    rotated = seal_of(config_module.load({"MANYI_TOKEN_KEY": "new,old"}))
+    assert rotated.open(old, inv_id) == token
+    fresh = rotated.seal(token, inv_id)
+    assert TokenSeal("new").open(fresh, inv_id) == token and TokenSeal("old").open(fresh, inv_id) is None
 
 
 def test_without_a_key_links_are_shown_when_issued_and_asking_again_reissues_them():

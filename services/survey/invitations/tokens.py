@@ -10,7 +10,9 @@ The office still reprints an enterprise's link (the invitation list, the QR PDF 
 each invitation also keeps its token sealed with AES-256-GCM under a key that is not in the database:
 `MANYI_TOKEN_KEY` (`make up` generates one into var/token.key), else one derived from `MANYI_ADMIN_KEY`.
 The invitation's `_id` is the associated data, so a sealed copy moved onto another invitation does not open.
-With neither key set, links are shown when issued only; asking again re-issues a link that cannot be shown.
+Rotation: `MANYI_TOKEN_KEY=new,old` seals with the first and opens with any (the admin key's too, so copies
+sealed before a token key was set still open). With no key at all, links are shown when issued only, and
+asking again re-issues a link that cannot be shown (the old one ends).
 """
 import base64
 import hashlib
@@ -33,17 +35,21 @@ def invitation_id(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class TokenSeal:
-    """Seals and opens invitation tokens with AES-256-GCM under a key derived from a configured secret."""
+def _aead(secret):
+    # The secret may be any string (a generated key, or the admin key): HMAC makes it a 256-bit AES key of
+    # its own, distinct from every other use of the same secret.
+    return AESGCM(hmac.new(secret.encode(), b"manyi invitation tokens v1", hashlib.sha256).digest())
 
-    def __init__(self, secret):
-        # The secret may be any string (a generated key, or the admin key): HMAC makes it a 256-bit AES key
-        # of its own, distinct from every other use of the same secret.
-        self._aead = AESGCM(hmac.new(secret.encode(), b"manyi invitation tokens v1", hashlib.sha256).digest())
+
+class TokenSeal:
+    """Seals invitation tokens with AES-256-GCM under the first secret; opens with any of them."""
+
+    def __init__(self, *secrets_):
+        self._keys = [_aead(s) for s in secrets_]
 
     def seal(self, token, inv_id):
         nonce = os.urandom(NONCE_BYTES)
-        return base64.b64encode(nonce + self._aead.encrypt(nonce, token.encode(), inv_id.encode())).decode()
+        return base64.b64encode(nonce + self._keys[0].encrypt(nonce, token.encode(), inv_id.encode())).decode()
 
     def open(self, sealed, inv_id):
         """The token, or None when `sealed` is missing or was sealed under another key or invitation."""
@@ -51,13 +57,18 @@ class TokenSeal:
             return None
         try:
             raw = base64.b64decode(sealed)
-            token = self._aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], inv_id.encode()).decode()
-        except (InvalidTag, ValueError):
+        except ValueError:
             return None
-        return token if invitation_id(token) == inv_id else None
+        for key in self._keys:
+            try:
+                token = key.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], inv_id.encode()).decode()
+            except (InvalidTag, ValueError):
+                continue
+            return token if invitation_id(token) == inv_id else None
+        return None
 
 
 def seal_of(config):
     """The configured TokenSeal, or None (links then shown when issued only)."""
-    secret = config.token_key or config.admin_key
-    return TokenSeal(secret) if secret else None
+    secrets_ = [k for k in (config.token_key or "").split(",") if k] + ([config.admin_key] if config.admin_key else [])
+    return TokenSeal(*secrets_) if secrets_ else None
