@@ -15,6 +15,7 @@ sealed before a token key was set still open). With no key at all, links are sho
 asking again re-issues a link that cannot be shown (the old one ends).
 """
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -70,5 +71,10 @@ class TokenSeal:
 
 def seal_of(config):
     """The configured TokenSeal, or None (links then shown when issued only)."""
-    secrets_ = [k for k in (config.token_key or "").split(",") if k] + ([config.admin_key] if config.admin_key else [])
+    return _seal(config.token_key, config.admin_key)
+
+
+@functools.lru_cache(maxsize=8)
+def _seal(token_key, admin_key):
+    secrets_ = [k for k in (token_key or "").split(",") if k] + ([admin_key] if admin_key else [])
     return TokenSeal(*secrets_) if secrets_ else None
