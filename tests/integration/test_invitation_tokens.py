@@ -15,6 +15,7 @@ from services.survey.invitations.migration import MARKER, hash_stored_tokens
 from services.survey.invitations.tokens import invitation_id
 from tests.api import FlaskApi, ok, setup_survey
 from tests.factories import enterprise
+from tests.harness import poll
 
 QUESTIONS = [{"id": "q1", "type": "rating5", "text": "服务", "department": "market", "required": True}]
 ORIGIN = {"Origin": "http://localhost"}
@@ -61,9 +62,12 @@ def listed(api, admin, survey_id):
     return {row["enterprise"]: row for row in reply["invitations"]}
 
 
-def test_no_token_is_stored_anywhere_yet_links_answer_and_reprint(survey_app, make_survey_app, config, county):
+def test_no_token_is_stored_anywhere_yet_links_answer_and_reprint(survey_app, make_survey_app, config, county,
+                                                                   worker):
     answered_and_opened(survey_app, county)
     store = survey_app.extensions["manyi"].store
+    # the answer's message reached the scoring worker's database too: that is scanned as well
+    poll(lambda: store.client[config.scores_db].ratings.count_documents({}) == 1, what="the rating to be scored")
     tokens = list(county["tokens"].values())
     assert store.invitations.count_documents({}) == 3 and store.invitation_events.count_documents({}) == 2
     assert store.responses.count_documents({}) == 1
