@@ -1,7 +1,7 @@
 """Suspicious-rating flags against the real MongoDB server: answers and visits through the API raise flags as they
 arrive (the scheduler's scan), a generated county raises few false ones and finds every planted pattern."""
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -73,6 +73,9 @@ def test_answers_and_visits_through_the_api_raise_flags_as_they_arrive(running):
     straight = next(f for f in flags if f["kind"] == "straight_line")
     assert straight["figures"] == {"ratings": 6, "level": 5} and straight["thresholds"] == {"straight_min": 6}
     assert straight["survey"] == survey and straight["departments"] == ["market", "tax"] and "非常满意" in straight["reason"]
+    burst_flag = next(f for f in flags if f["kind"] == "burst")
+    assert burst_flag["figures"]["answers"] == 4 and burst_flag["thresholds"] == {"burst_max": 3, "burst_minutes": 10.0}
+    assert datetime.fromisoformat(burst_flag["figures"]["from"]) <= datetime.fromisoformat(burst_flag["figures"]["to"])
     # Filters and the one way of paging.
     assert {f["kind"] for f in flags_of(api, admin, "&kind=burst")} == {"burst"}
     assert {f["kind"] for f in flags_of(api, admin, "&department=tax")} <= {"straight_line", "speeder", "burst"}

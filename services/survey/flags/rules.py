@@ -89,7 +89,8 @@ def bursts(answers, t, new_ids=None):
                 flags[a["id"]] = answer_flag(
                     "burst", a, f"同一网络地址在 {minutes:.0f} 分钟内提交了 {count} 份答卷（上限 {t.burst_max} 份/"
                                 f"{t.burst_minutes:g} 分钟）",
-                    {"answers": count, "minutes": minutes, "client": client[:12], "from": run[first]["at"], "to": end["at"]},
+                    {"answers": count, "minutes": minutes, "client": client[:12],
+                     "from": run[first]["at"].isoformat(), "to": end["at"].isoformat()},
                     {"burst_max": t.burst_max, "burst_minutes": t.burst_minutes})
     return list(flags.values())
 
