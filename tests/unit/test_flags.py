@@ -77,6 +77,13 @@ def test_k_answers_from_one_address_or_spread_out_ones_are_not_a_burst():
     assert rules.bursts(spread, replace(T, burst_max=3)) != []
 
 
+def test_answers_from_one_device_are_a_burst_whatever_their_addresses():
+    phone = [{**answer(i, at=NOON + timedelta(minutes=i), client=f"h{i}"), "device": "d1"} for i in range(6)]
+    found = rules.bursts(phone, T)
+    assert len(found) == 6 and {f["figures"]["by"] for f in found} == {"device"} and "同一设备" in found[0]["reason"]
+    assert rules.bursts([{**a, "device": f"d{i}"} for i, a in enumerate(phone)], T) == []
+
+
 def test_a_burst_is_judged_only_on_windows_ending_at_a_new_answer():
     burst = [answer(i, at=NOON + timedelta(minutes=i), client="h1") for i in range(7)]
     assert rules.bursts(burst, T, new_ids=set()) == []

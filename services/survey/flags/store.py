@@ -14,7 +14,7 @@ from shared.domain import utcnow
 
 # Kinds whose figures are recomputed from everything they cover on each look, so a later look may grow them.
 GROWING = ("cadre_same", "wave", "burst")
-ANSWER_FIELDS = {"token": 1, "survey_id": 1, "enterprise": 1, "answers": 1, "client": 1, "created_at": 1,
+ANSWER_FIELDS = {"token": 1, "survey_id": 1, "enterprise": 1, "answers": 1, "client": 1, "device": 1, "created_at": 1,
                  "message.data.period": 1, "message.data.enterprise.township": 1, "message.data.ratings.department": 1,
                  "message.data.ratings.level": 1}
 VISIT_FIELDS = {"enterprise": 1, "visited_at": 1, "by": 1, "created_at": 1, "message.data.period": 1,
@@ -27,7 +27,7 @@ def answer_view(doc):
     return {"id": doc["_id"], "survey": doc.get("survey_id"), "period": data.get("period"), "at": doc["created_at"],
             "token": doc.get("token"), "enterprise": doc.get("enterprise"),
             "township": data.get("enterprise", {}).get("township"), "client": doc.get("client"),
-            "answered": len(doc.get("answers") or {}), "opened_at": None,
+            "device": doc.get("device"), "answered": len(doc.get("answers") or {}), "opened_at": None,
             "ratings": [{"department": r["department"], "level": r["level"]} for r in data.get("ratings", [])]}
 
 
