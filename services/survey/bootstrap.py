@@ -10,6 +10,7 @@ from services.survey.demands.store import Demands
 from services.survey.departments.store import Departments
 from services.survey.enterprises.store import Enterprises
 from services.survey.flags.store import Flags
+from services.survey.invitations.migration import hash_stored_tokens
 from services.survey.invitations.store import Invitations
 from services.survey.keys.store import Keys
 from services.survey.keys.use_cases import ensure_admin_key
@@ -60,6 +61,7 @@ class SurveyServices:
             try:
                 self.store.ensure_indexes()
                 self.flags.ensure_indexes()
+                hash_stored_tokens(self.store.db, self.config)  # before any link is looked up by its digest
                 ensure_admin_key(self)
             except PyMongoError as exc:
                 raise Unavailable("database unavailable; try again shortly") from exc

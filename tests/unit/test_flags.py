@@ -14,7 +14,7 @@ DEPTS = ["market", "land", "tax", "housing", "env", "hrss", "approval", "power"]
 
 
 def answer(i, levels=(4, 5, 3, 4, 5, 4), at=NOON, opened=None, client=None, answered=None, township="城关镇"):
-    return {"id": f"r{i}", "survey": "s1", "period": "2026Q4", "at": at, "token": f"t{i}", "enterprise": f"e{i}",
+    return {"id": f"r{i}", "survey": "s1", "period": "2026Q4", "at": at, "invitation": f"i{i}", "enterprise": f"e{i}",
             "township": township, "client": client, "answered": answered or len(levels) + 3,
             "opened_at": opened, "ratings": [{"department": DEPTS[k], "level": v} for k, v in enumerate(levels)]}
 

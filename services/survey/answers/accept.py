@@ -32,14 +32,15 @@ def response_id_of(survey_code, enterprise):
     return hashlib.sha256(f"{survey_code}\x1f{enterprise}".encode()).hexdigest()[:32]
 
 
-def replay(services, response_id, token, answers):
+def replay(services, response_id, inv_id, answers):
     """The outcome of a submission once an answer exists: its id for the identical resend, else 409."""
     previous = services.responses.get(response_id)
     if previous is None:
         return None
-    if previous["token"] == token and previous["fingerprint"] == fingerprint(answers):
+    same_link = previous.get("invitation") == inv_id
+    if same_link and previous["fingerprint"] == fingerprint(answers):
         return previous["_id"]
-    if previous["token"] == token:
+    if same_link:
         raise Conflict("this link has already been used to answer; one enterprise, one answer",
                        {"token": pair("链接已使用", "already used")})
     raise Conflict("this enterprise has already answered this survey",
@@ -70,7 +71,7 @@ def accept(services, token, answers, contact_ok=False, reasons=None, client=None
     now = utcnow()
     status = "closed" if invitation.get("closed") else survey["status"]
     if invitation["expires_at"] <= now or status != "open":
-        done = replay(services, response_id, token, answers)
+        done = replay(services, response_id, invitation["_id"], answers)
         if done:
             return done
         why = "expired" if invitation["expires_at"] <= now else f"survey is {status}"
@@ -79,7 +80,7 @@ def accept(services, token, answers, contact_ok=False, reasons=None, client=None
     if not errors:
         errors = form.validate_reasons(survey["questions"], form.clean_answers(survey["questions"], answers), reasons)
     if errors:
-        done = replay(services, response_id, token, answers)
+        done = replay(services, response_id, invitation["_id"], answers)
         if done:
             return done
         raise Invalid("some answers are not valid / 部分回答无效", errors)
@@ -87,7 +88,8 @@ def accept(services, token, answers, contact_ok=False, reasons=None, client=None
     clean = form.clean_answers(survey["questions"], answers)
     ratings = form.ratings_of(survey["questions"], clean, survey.get("scale"))
     message = response_message(response_id, survey, enterprise, ratings, form.nps_of(survey["questions"], clean), now)
-    record = {"_id": response_id, "token": token, "survey_id": survey["_id"], "survey_code": survey["code"],
+    # The answer names its invitation by id (the token's digest): the token itself is never stored.
+    record = {"_id": response_id, "invitation": invitation["_id"], "survey_id": survey["_id"], "survey_code": survey["code"],
               "enterprise": enterprise["code"], "answers": clean, "contact_ok": bool(contact_ok),
               **({"reasons": reasons} if reasons else {}), **({"client": client} if client else {}),
               **({"device": device} if device else {}), "fingerprint": fingerprint(answers), "created_at": now}
@@ -100,7 +102,7 @@ def accept(services, token, answers, contact_ok=False, reasons=None, client=None
     try:
         uow.commit()
     except AlreadyExists:  # the same answer sent twice at once, or another link of the same enterprise
-        return replay(services, response_id, token, answers)
+        return replay(services, response_id, invitation["_id"], answers)
     return response_id
 
 

@@ -6,7 +6,7 @@ answers or visits it is about (`refs`). Its `_id` is derived from what it is abo
 the same data twice raises the same flag once.
 
 An answer as the detectors see it (`store.answer_view`): {"id", "survey", "period", "at" (accepted),
-"token", "enterprise", "township", "client" (salted hash of the address, or None), "answered" (questions
+"invitation", "enterprise", "township", "client" (salted hash of the address, or None), "answered" (questions
 answered), "ratings": [{"department", "level"}], "opened_at" (first view of the link, or None)}.
 A visit: {"id", "cadre", "cadre_name", "enterprise", "township", "visited_at", "at", "period",
 "ratings": [{"department", "level"}]}.

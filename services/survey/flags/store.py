@@ -14,7 +14,7 @@ from shared.domain import utcnow
 
 # Kinds whose figures are recomputed from everything they cover on each look, so a later look may grow them.
 GROWING = ("cadre_same", "wave", "burst")
-ANSWER_FIELDS = {"token": 1, "survey_id": 1, "enterprise": 1, "answers": 1, "client": 1, "device": 1, "created_at": 1,
+ANSWER_FIELDS = {"invitation": 1, "survey_id": 1, "enterprise": 1, "answers": 1, "client": 1, "device": 1, "created_at": 1,
                  "message.data.period": 1, "message.data.enterprise.township": 1, "message.data.ratings.department": 1,
                  "message.data.ratings.level": 1}
 VISIT_FIELDS = {"enterprise": 1, "visited_at": 1, "by": 1, "created_at": 1, "message.data.period": 1,
@@ -25,7 +25,7 @@ BOTH_STATES = {"$in": [False, True]}  # every record, through the relay's index 
 def answer_view(doc):
     data = doc.get("message", {}).get("data", {})
     return {"id": doc["_id"], "survey": doc.get("survey_id"), "period": data.get("period"), "at": doc["created_at"],
-            "token": doc.get("token"), "enterprise": doc.get("enterprise"),
+            "invitation": doc.get("invitation"), "enterprise": doc.get("enterprise"),
             "township": data.get("enterprise", {}).get("township"), "client": doc.get("client"),
             "device": doc.get("device"), "answered": len(doc.get("answers") or {}), "opened_at": None,
             "ratings": [{"department": r["department"], "level": r["level"]} for r in data.get("ratings", [])]}
@@ -106,10 +106,11 @@ class Flags:
         return [visit_view(d) for d in self.db["visits"].find(
             {"by.key": cadre, "visited_at": {"$gte": start, "$lt": end}}, VISIT_FIELDS)]
 
-    def opened(self, tokens):
-        """{token: first view of its link} for the links of `tokens` that were opened as a page."""
-        ids = [f"{t}:opened" for t in tokens]
-        return {e["token"]: e["at"] for e in mongo.find_in(self.db["invitation_events"], "_id", ids, {"token": 1, "at": 1})}
+    def opened(self, invitations):
+        """{invitation id: first view of its link} for the `invitations` whose link was opened as a page."""
+        ids = [f"{i}:opened" for i in invitations]
+        return {e["_id"].removesuffix(":opened"): e["at"]
+                for e in mongo.find_in(self.db["invitation_events"], "_id", ids, {"at": 1})}
 
     # --- hourly cells of the wave rule -------------------------------------------------------------------------
     def put_cells(self, cells):

@@ -69,10 +69,10 @@ def scan(services):
 
 
 def answer_flags(store, t, answers, new_answers):
-    opened = store.opened([a["token"] for a in new_answers if a["token"]])
+    opened = store.opened([a["invitation"] for a in new_answers if a["invitation"]])
     flags = []
     for a in new_answers:
-        a["opened_at"] = opened.get(a["token"])
+        a["opened_at"] = opened.get(a["invitation"])
         flags += [f for f in (rules.speeder(a, t), rules.straight_line(a, t)) if f]
     return flags + rules.bursts(answers, t, {a["id"] for a in new_answers})
 

@@ -16,9 +16,12 @@ class Keys:
             raise AlreadyExists(f"key {record['_id']} exists", {"id": pair("密钥已存在", "already exists")}) from exc
         return record
 
-    def listed(self):
-        """Every key's record without its digest, newest first."""
-        return list(self.collection.find({}, {"hash": 0}).sort("created_at", -1))
+    def listed(self, skip=0, limit=0):
+        """Key records without their digests, newest first (`limit` 0: all from `skip`)."""
+        return list(self.collection.find({}, {"hash": 0}).sort([("created_at", -1), ("_id", 1)]).skip(skip).limit(limit))
+
+    def count(self):
+        return self.collection.count_documents({})
 
     def revoke(self, key_id, now):
         """Mark a key revoked (kept, so the list shows who had it); False when there is no such key."""
