@@ -43,7 +43,35 @@ DEFAULTS = {
     "MANYI_VISIT_QUARTERS": "2",
     "MANYI_AUTH_FAILURES": "30",
     "MANYI_TRUSTED_PROXIES": "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16",
+    # Suspicious-rating flags (issue 16): thresholds, why each default is what it is in docs/flags.md.
+    "MANYI_FLAG_SALT": "",  # keys the hash of client addresses; unset: generated once, kept in the database
+    "MANYI_FLAG_SCAN_SECONDS": "5",
+    "MANYI_FLAG_SPEEDER_SECONDS": "2",
+    "MANYI_FLAG_STRAIGHT_MIN": "6",
+    "MANYI_FLAG_BURST_MAX": "5",
+    "MANYI_FLAG_BURST_MINUTES": "10",
+    "MANYI_FLAG_CADRE_SAME_MIN": "10",
+    "MANYI_FLAG_VISIT_GAP_MINUTES": "10",
+    "MANYI_FLAG_TOWNSHIP_GAP_MINUTES": "30",
+    "MANYI_FLAG_WAVE_MIN_BAD": "5",
+    "MANYI_FLAG_WAVE_P": "0.001",
+    "MANYI_FLAG_WAVE_NORM_DAYS": "30",
 }
+
+
+@dataclass(frozen=True)
+class FlagThresholds:
+    """What makes a rating suspicious (services/survey/flags/rules.py); defaults explained in docs/flags.md."""
+    speeder_seconds: float = 2.0  # seconds per answered question, from first opening the link to submitting
+    straight_min: int = 6  # rating questions all at one level before an answer is straight-lined
+    burst_max: int = 5  # answers from one client address allowed within burst_minutes
+    burst_minutes: float = 10.0
+    cadre_same_min: int = 10  # visits of one department one cadre rated at one level, in a quarter
+    visit_gap_minutes: float = 10.0  # consecutive visits by one cadre to different enterprises
+    township_gap_minutes: float = 30.0  # … in different townships
+    wave_min_bad: int = 5  # 差评 in one department, township and hour before a wave can be flagged
+    wave_p: float = 0.001  # how unlikely the hour's 差评 must be under the department's norm
+    wave_norm_days: int = 30  # the norm: the department's 差评 share over this many days before
 
 
 @dataclass(frozen=True)
@@ -84,6 +112,9 @@ class Config:
     auth_failures: int  # wrong keys per client per minute before 429 (0: no limit)
     trusted_proxies: str  # CIDRs whose X-Forwarded-For is believed (with MANYI_PROXY_HOPS > 0)
     visit_quarters: int  # visits may be recorded for the current quarter and the ones before, this many in all
+    flag_salt: str | None = None  # None: the survey service generates one and keeps it in its database
+    flag_scan_seconds: int = 5  # how often the scheduler looks at new answers and visits for suspicious patterns
+    flags: FlagThresholds = FlagThresholds()
 
 
 def load(environ=None):
@@ -126,4 +157,14 @@ def load(environ=None):
         visit_quarters=int(env["MANYI_VISIT_QUARTERS"]),
         auth_failures=int(env["MANYI_AUTH_FAILURES"]),
         trusted_proxies=env["MANYI_TRUSTED_PROXIES"],
+        flag_salt=env["MANYI_FLAG_SALT"] or None,
+        flag_scan_seconds=int(env["MANYI_FLAG_SCAN_SECONDS"]),
+        flags=FlagThresholds(
+            speeder_seconds=float(env["MANYI_FLAG_SPEEDER_SECONDS"]), straight_min=int(env["MANYI_FLAG_STRAIGHT_MIN"]),
+            burst_max=int(env["MANYI_FLAG_BURST_MAX"]), burst_minutes=float(env["MANYI_FLAG_BURST_MINUTES"]),
+            cadre_same_min=int(env["MANYI_FLAG_CADRE_SAME_MIN"]),
+            visit_gap_minutes=float(env["MANYI_FLAG_VISIT_GAP_MINUTES"]),
+            township_gap_minutes=float(env["MANYI_FLAG_TOWNSHIP_GAP_MINUTES"]),
+            wave_min_bad=int(env["MANYI_FLAG_WAVE_MIN_BAD"]), wave_p=float(env["MANYI_FLAG_WAVE_P"]),
+            wave_norm_days=int(env["MANYI_FLAG_WAVE_NORM_DAYS"])),
     )

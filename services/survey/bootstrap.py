@@ -12,6 +12,7 @@ from services.survey.demands.store import Demands
 from services.survey.departments.store import Departments
 from services.survey.enterprises.store import Enterprises
 from services.survey.exclusions.store import Exclusions
+from services.survey.flags.store import Flags
 from services.survey.invitations.migration import hash_stored_tokens
 from services.survey.invitations.store import Invitations
 from services.survey.keys.store import Keys
@@ -48,6 +49,7 @@ class SurveyServices:
     appeals: Appeals
     audit: AuditLog  # read only: entries are staged by services.survey.audit.records.record in a unit of work
     exclusions: Exclusions
+    flags: Flags
     outbox: Outbox
     keyring: KeyRing
     limiter: SharedLimiter  # public requests per client, counted across processes
@@ -64,6 +66,7 @@ class SurveyServices:
         if not self.indexes_ready:
             try:
                 self.store.ensure_indexes()
+                self.flags.ensure_indexes()
                 hash_stored_tokens(self.store.db, self.config)  # before any link is looked up by its digest
                 ensure_admin_key(self)
             except PyMongoError as exc:
@@ -81,7 +84,8 @@ def bootstrap(config=None, client=None, outbox=None, transaction=mongo.run_trans
               "archive": AnswerArchive(store),
               "visits": Visits(store), "demands": Demands(store), "releases": Releases(store),
               "appeals": Appeals(store), "audit": AuditLog(store),
-              "exclusions": Exclusions(store)}
+              "exclusions": Exclusions(store),
+              "flags": Flags(store)}
     # The relay publishes what the unit of work stored: the generic outbox and every store whose records
     # carry their own event.
     event_collections = ["outbox", *(s.collection.name for s in stores.values() if getattr(s, "holds_events", False))]

@@ -53,12 +53,14 @@ def response_message(response_id, survey, enterprise, ratings, nps, at):
     return messages.envelope(messages.RESPONSE_SUBMITTED, data, id_=response_id, occurred_at=at)
 
 
-def accept(services, token, answers, contact_ok=False, reasons=None):
+def accept(services, token, answers, contact_ok=False, reasons=None, client=None, device=None):
     """Accept `answers` for `token` durably; returns the response id or raises a Refused (404, 409, 410, 400).
 
     `contact_ok`: the enterprise agrees that the departments it rates 1–2 may learn who it is (实名回访).
     `reasons` ({rating question id: text}) says why the enterprise gave a rating of 1–2; it travels with the
     差评 demand to the rated department, and is stored with the answer but never put in the event.
+    `client`, `device`: salted hashes of the client's address and of its device id (flags.use_cases), kept for
+    the burst rule.
     """
     reasons = form.clean_reasons(reasons)
     invitation = services.invitations.get(token)
@@ -89,7 +91,8 @@ def accept(services, token, answers, contact_ok=False, reasons=None):
     # The answer names its invitation by id (the token's digest): the token itself is never stored.
     record = {"_id": response_id, "invitation": invitation["_id"], "survey_id": survey["_id"], "survey_code": survey["code"],
               "enterprise": enterprise["code"], "answers": clean, "contact_ok": bool(contact_ok),
-              **({"reasons": reasons} if reasons else {}), "fingerprint": fingerprint(answers), "created_at": now}
+              **({"reasons": reasons} if reasons else {}), **({"client": client} if client else {}),
+              **({"device": device} if device else {}), "fingerprint": fingerprint(answers), "created_at": now}
     # One unit of work: one journaled insert, or with 差评 demands one transaction, so neither exists alone.
     uow = services.unit_of_work()
     services.responses.add(uow, event_record(messages.RESPONSE_SUBMITTED, message, record))
