@@ -50,16 +50,17 @@ def print_tally(tally):
 class Live:
     """A county driven through the survey service's API, its flags read back through GET /api/v1/flags."""
 
-    def __init__(self, api, admin, rng):
-        self.api, self.admin, self.rng = api, admin, rng
+    def __init__(self, app, admin, rng):
+        self.app, self.api, self.admin, self.rng = app, FlaskApi(app), admin, rng
         self.planted = {k: set() for k in KINDS}
         self.answers = self.visits = 0
 
     def answer(self, token, answers, ip, view=False):
+        api = FlaskApi(self.app) if view else self.api  # a page view gives that phone a device id (a cookie)
         if view:
-            self.api("GET", f"/s/{token}", headers={"X-Forwarded-For": ip})
+            api("GET", f"/s/{token}", headers={"X-Forwarded-For": ip})
         self.answers += 1
-        return ok(self.api("POST", "/api/v1/responses", None, {"token": token, "answers": answers},
+        return ok(api("POST", "/api/v1/responses", None, {"token": token, "answers": answers},
                            headers={"X-Forwarded-For": ip}), 202)["response_id"]
 
     def visit(self, cadre, code, at, ratings):
@@ -81,7 +82,7 @@ def live(mongo_url, n, seed):
     app = create_app(config, background=True)
     services = app.extensions["manyi"]
     try:
-        run = Live(FlaskApi(app), config.admin_key, rng)
+        run = Live(app, config.admin_key, rng)
         run_live(run, rng, n)
         started = time.perf_counter()
         others = set().union(*(ids for kind, ids in run.planted.items() if kind != "wave"))

@@ -11,6 +11,7 @@ DEFAULTS = {
     "MANYI_SURVEY_DB": "manyi_survey",
     "MANYI_SCORES_DB": "manyi_scores",
     "MANYI_ADMIN_KEY": "",
+    "MANYI_TOKEN_KEY": "",  # seals invitation tokens for reprinting; default: derived from MANYI_ADMIN_KEY
     "MANYI_PUBLIC_URL": "http://127.0.0.1:8001",
     "MANYI_SURVEY_URL": "",  # the survey service as the gateway reaches it (dashboard's release); default PUBLIC_URL
     "MANYI_MIN_N": "5",
@@ -80,6 +81,7 @@ class Config:
     survey_db: str
     scores_db: str
     admin_key: str | None
+    token_key: str | None  # see services/survey/invitations/tokens.py
     public_url: str
     min_n: int
     laggard_bottom: int
@@ -124,6 +126,7 @@ def load(environ=None):
         survey_db=env["MANYI_SURVEY_DB"],
         scores_db=env["MANYI_SCORES_DB"],
         admin_key=env["MANYI_ADMIN_KEY"] or None,
+        token_key=env["MANYI_TOKEN_KEY"] or None,
         public_url=env["MANYI_PUBLIC_URL"].rstrip("/"),
         min_n=int(env["MANYI_MIN_N"]),
         laggard_bottom=int(env["MANYI_LAGGARD_BOTTOM"]),

@@ -64,9 +64,9 @@ def client_of(ip):
     return hashlib.sha256(f"bench-salt\x1f{ip}".encode()).hexdigest()[:32]
 
 
-def response_doc(rid, ent, answers, at, ip, token):
+def response_doc(rid, ent, answers, at, ip, invitation):
     ratings = [{"question": q, "department": RATED[q], "level": v} for q, v in answers.items() if q in RATED]
-    return {"_id": rid, "token": token, "survey_id": "s-county", "survey_code": "2026Q4-enterprise",
+    return {"_id": rid, "invitation": invitation, "survey_id": "s-county", "survey_code": "2026Q4-enterprise",
             "enterprise": ent["code"], "answers": answers, "contact_ok": False, "client": client_of(ip),
             "fingerprint": rid, "created_at": at, "published": True, "routing_key": "response.submitted",
             "message": {"data": {"period": period_of(at), "enterprise": {"code": ent["code"], "township": ent["township"]},
@@ -86,10 +86,10 @@ def level_of(rng, mood):
 
 def add_answer(county, rng, ent, at, answers=None, ip=None, pace=None):
     """An answer with its link's first view: `pace` seconds per question, else an ordinary reading pace."""
-    rid, token = uuid.UUID(int=rng.getrandbits(128)).hex, uuid.UUID(int=rng.getrandbits(128)).hex
+    rid, invitation = uuid.UUID(int=rng.getrandbits(128)).hex, uuid.UUID(int=rng.getrandbits(128)).hex
     answers = answers or answers_for(rng, ent["mood"])
     at = at.astimezone(SHANGHAI)
-    county.responses.append(response_doc(rid, ent, answers, at, ip or ent["ip"], token))
+    county.responses.append(response_doc(rid, ent, answers, at, ip or ent["ip"], invitation))
     if pace is not None:
         opened = at - timedelta(seconds=pace * len(answers))
     elif rng.random() < 0.1:
@@ -98,7 +98,7 @@ def add_answer(county, rng, ent, at, answers=None, ip=None, pace=None):
         opened = at - timedelta(days=rng.uniform(0.5, 3))  # opened the day the link came, answered later
     else:
         opened = at - timedelta(seconds=rng.lognormvariate(5.5, 0.6))  # median ≈ 4 minutes
-    county.opened.append({"_id": f"{token}:opened", "token": token, "survey_id": "s-county",
+    county.opened.append({"_id": f"{invitation}:opened", "invitation": invitation, "survey_id": "s-county",
                           "enterprise": ent["code"], "kind": "opened", "at": opened, "day": at.date()})
     return rid
 

@@ -3,7 +3,7 @@ import math
 from dataclasses import dataclass, field
 
 from shared import messages
-from shared.domain import SEGMENT_ATTRIBUTES, year_of
+from shared.domain import SEGMENT_ATTRIBUTES, quarters_of, year_of
 from shared.scoring import part_key, replace_voice, voice_scopes
 
 
@@ -298,6 +298,41 @@ def rebuilt_voices(voice_ratings, stored):
         replace_voice(deltas.setdefault((period, department), {}), voice_scopes(old["parts"]) if old else {},
                       voice_scopes(new["parts"]) if new else {})
     return new_voices, deleted, deltas
+
+
+def excluded_changes(writes, states, of_source, of_voice, sources=None):
+    """What exclusion states change in stored ratings: (the ratings whose mark flips, with their new mark;
+    {voice id: all its ratings as they are to be} for every voice to rebuild from raw ratings; the sources
+    none of whose ratings are stored or in this batch, whose exclusions wait for them: `pending`).
+
+    `sources`: the answers and visits to look at, by default those of the batch's exclusion states.
+    `states`: the stored exclusion documents of the batch's sources; `of_source(source id)` and
+    `of_voice(quarter, department, enterprise)`: the stored ratings of an answer or visit, and of one
+    enterprise's voice in a quarter. The flipped ratings move between the level tallies and the excluded
+    count here. A voice they belong to is recomputed from its raw ratings (sums of floats cannot be taken
+    back exactly) together with any rating of it this batch adds, so it leaves the incremental path.
+    """
+    sources = sorted(sources or {d["source_id"] for d in writes.exclusions.values()})
+    if not sources:
+        return [], {}, set()
+    covered = coverage({**states, **{k: exclusion_doc(d) for k, d in writes.exclusions.items()}}.values())
+    stored = [r for source_id in sources for r in of_source(source_id)]
+    unseen = set(sources) - {r["source_id"] for r in stored} - {r["source_id"] for r in writes.ratings}
+    flipped = flips(stored, covered)
+    flip_tallies(writes, flipped)
+    marks = {r["_id"]: r for r in flipped}
+    voice_ratings, quarters = {}, {}
+    for vid in sorted(voices_of(flipped)):
+        period, department, enterprise = vid.split("|", 2)
+        ratings = []
+        for quarter in quarters_of(period):
+            key = (quarter, department, enterprise)
+            if key not in quarters:
+                quarters[key] = [marks.get(r["_id"], r) for r in of_voice(*key)] + [
+                    r for r in writes.ratings if (r["period"], r["department"], r["enterprise"]) == key]
+            ratings += quarters[key]
+        voice_ratings[vid] = ratings
+    return flipped, voice_ratings, unseen
 
 
 def merge_deltas(*many):

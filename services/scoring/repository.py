@@ -4,12 +4,10 @@ from pymongo import ASCENDING, DeleteOne, IndexModel, InsertOne, ReplaceOne, Upd
 from services.scoring.planning import (
     BatchWrites,
     aggregate_id,
-    coverage,
     demand_ids,
+    excluded_changes,
     exclusion_doc,
     exclusion_sources,
-    flip_tallies,
-    flips,
     merge_deltas,
     nps_changes,
     nps_id,
@@ -19,7 +17,6 @@ from services.scoring.planning import (
     updated_aggregate,
     updated_nps_aggregate,
     voice_changes,
-    voices_of,
 )
 from shared import disclosure, mongo
 from shared.domain import quarters_of, utcnow
@@ -77,6 +74,7 @@ class ScoresStore:
                 part, ratings = [], 0
         if part:
             self._add(total, self.apply_transaction(part))
+        self.settle_pending()
         return total
 
     @staticmethod
@@ -105,36 +103,16 @@ class ScoresStore:
             writes = plan_batch(batch, done, versions, states)
             if not writes:
                 return writes
-            flipped, voice_ratings = self.excluded_changes(writes, states, session)
-            stored = {v["_id"]: v for v in mongo.find_in(self.voices, "_id", list(writes.voices) + list(voice_ratings),
-                                                         session=session)}
-            new_voices, deltas = voice_changes({k: v for k, v in writes.voices.items() if k not in voice_ratings}, stored)
-            rebuilt, emptied, rebuilt_deltas = rebuilt_voices(voice_ratings, stored)
-            deltas = merge_deltas(deltas, rebuilt_deltas)
-            keys = sorted(set(deltas) | set(writes.tallies))
-            shards = {d["_id"]: d for d in mongo.find_in(
-                self.aggregates, "_id", [aggregate_id(p, d, self.shard) for p, d in keys], session=session)}
+            flipped, voice_ratings, unseen = self.excluded_changes(writes, states, session)
             self.processed.insert_many(writes.processed, ordered=False, session=session)
             if writes.ratings:
                 self.ratings.insert_many(writes.ratings, ordered=False, session=session)
-            if new_voices:  # a new voice is inserted (twice as fast as an upsert); a concurrent insert of the
-                # same one is a write conflict or a duplicate key, and either way the batch is retried
-                self.voices.bulk_write([ReplaceOne({"_id": v["_id"]}, v) if v["_id"] in stored else InsertOne(v)
-                                        for v in new_voices], ordered=False, session=session)
-            if rebuilt or emptied:
-                self.voices.bulk_write([ReplaceOne({"_id": v["_id"]}, v, upsert=True) for v in rebuilt] +
-                                       [DeleteOne({"_id": vid}) for vid in emptied], ordered=False, session=session)
             if writes.exclusions:
-                self.exclusions.bulk_write([ReplaceOne({"_id": key}, exclusion_doc(d), upsert=True)
-                                            for key, d in writes.exclusions.items()], ordered=False, session=session)
-            for mark in (True, False):
-                mongo.update_in(self.ratings, [r["_id"] for r in flipped if r["excluded"] is mark],
-                                {"$set": {"excluded": mark}}, session=session)
-            if keys:
-                aggregates = [updated_aggregate(shards.get(aggregate_id(p, d, self.shard)), p, d, self.shard,
-                                                deltas.get((p, d), {}), writes.tallies.get((p, d))) for p, d in keys]
-                self.aggregates.bulk_write([ReplaceOne({"_id": a["_id"]}, a, upsert=True) if a["_id"] in shards
-                                            else InsertOne(a) for a in aggregates], ordered=False, session=session)
+                # An exclusion none of whose ratings is stored yet waits for them (`pending`, settle_pending).
+                self.exclusions.bulk_write([ReplaceOne({"_id": key}, exclusion_doc(d) | (
+                    {"pending": True} if d["source_id"] in unseen else {}), upsert=True)
+                    for key, d in writes.exclusions.items()], ordered=False, session=session)
+            self.write_voices(writes, voice_ratings, flipped, session)
             if writes.nps:
                 self.nps.insert_many(writes.nps, ordered=False, session=session)
                 self.apply_nps(writes.nps, session)
@@ -154,39 +132,72 @@ class ScoresStore:
             return writes
         return mongo.run_transaction(self.client, work)
 
-    def excluded_changes(self, writes, states, session):
-        """What the batch's exclusion states change in stored ratings: (the ratings whose mark flips, with their
-        new mark; {voice id: all its ratings as they are to be} for every voice to rebuild from raw ratings).
+    def write_voices(self, writes, voice_ratings, flipped, session):
+        """The voices, ratings' marks and this worker's aggregate shards a transaction changes: voices of new
+        ratings incrementally, voices of flipped ratings rebuilt from their raw ratings (`voice_ratings`)."""
+        stored = {v["_id"]: v for v in mongo.find_in(self.voices, "_id", list(writes.voices) + list(voice_ratings),
+                                                     session=session)}
+        new_voices, deltas = voice_changes({k: v for k, v in writes.voices.items() if k not in voice_ratings}, stored)
+        rebuilt, emptied, rebuilt_deltas = rebuilt_voices(voice_ratings, stored)
+        deltas = merge_deltas(deltas, rebuilt_deltas)
+        keys = sorted(set(deltas) | set(writes.tallies))
+        shards = {d["_id"]: d for d in mongo.find_in(
+            self.aggregates, "_id", [aggregate_id(p, d, self.shard) for p, d in keys], session=session)}
+        if new_voices:  # a new voice is inserted (twice as fast as an upsert); a concurrent insert of the
+            # same one is a write conflict or a duplicate key, and either way the batch is retried
+            self.voices.bulk_write([ReplaceOne({"_id": v["_id"]}, v) if v["_id"] in stored else InsertOne(v)
+                                    for v in new_voices], ordered=False, session=session)
+        if rebuilt or emptied:
+            self.voices.bulk_write([ReplaceOne({"_id": v["_id"]}, v, upsert=True) for v in rebuilt] +
+                                   [DeleteOne({"_id": vid}) for vid in emptied], ordered=False, session=session)
+        for mark in (True, False):
+            mongo.update_in(self.ratings, [r["_id"] for r in flipped if r["excluded"] is mark],
+                            {"$set": {"excluded": mark}}, session=session)
+        if keys:
+            aggregates = [updated_aggregate(shards.get(aggregate_id(p, d, self.shard)), p, d, self.shard,
+                                            deltas.get((p, d), {}), writes.tallies.get((p, d))) for p, d in keys]
+            self.aggregates.bulk_write([ReplaceOne({"_id": a["_id"]}, a, upsert=True) if a["_id"] in shards
+                                        else InsertOne(a) for a in aggregates], ordered=False, session=session)
 
-        The flipped ratings move between the level tallies and the excluded count here. A voice they belong to
-        is recomputed from its raw ratings (sums of floats cannot be taken back exactly), together with any
-        rating of it this batch adds, so it leaves the incremental path of `voice_changes`.
+    def settle_pending(self):
+        """Apply again the exclusions that were waiting for their ratings, once those are stored; returns how
+        many answers or visits were settled.
+
+        A rating arriving after its exclusion is born excluded, but only if the exclusion was committed in the
+        snapshot its transaction read: two workers applying an exclusion and its ratings at the same instant
+        would each miss the other. The exclusion stays `pending` until a later transaction, which sees both,
+        flips whatever is left unmarked (nothing, in the usual case) and clears it.
         """
-        if not writes.exclusions:
-            return [], {}
-        covered = coverage({**states, **{k: exclusion_doc(d) for k, d in writes.exclusions.items()}}.values())
-        stored = []
-        for source_id in sorted({d["source_id"] for d in writes.exclusions.values()}):
+        pending = {d["source_id"] for d in self.exclusions.find({"pending": True}, {"source_id": 1})}
+        if not pending:
+            return 0
+        stored = sorted(d["_id"] for d in mongo.find_in(self.processed, "_id", sorted(pending), {"_id": 1}))
+        for source_id in stored:  # an answer's or a visit's message id is its id
+            mongo.run_transaction(self.client, lambda session, s=source_id: self.settle(s, session))
+        return len(stored)
+
+    def settle(self, source_id, session):
+        states = {d["_id"]: d for d in self.exclusions.find({"source_id": source_id}, session=session)}
+        if not any(d.get("pending") for d in states.values()):
+            return
+        writes = BatchWrites()
+        flipped, voice_ratings, _ = self.excluded_changes(writes, states, session, {source_id})
+        self.write_voices(writes, voice_ratings, flipped, session)
+        self.exclusions.update_many({"source_id": source_id, "pending": True}, {"$unset": {"pending": ""}},
+                                    session=session)
+        self.bump_versions({p for r in flipped for p in periods_of(r["period"])}, self.shard, session)
+
+    def excluded_changes(self, writes, states, session, sources=None):
+        """planning.excluded_changes over the stored ratings, read in this transaction's snapshot."""
+        def of_source(source_id):
             # A rating's id is "<message id>:<index>", and the message id of an answer or a visit is its id.
-            stored += self.ratings.find({"_id": {"$gt": f"{source_id}:", "$lt": f"{source_id};"},
-                                         "source_id": source_id}, session=session)
-        flipped = flips(stored, covered)
-        flip_tallies(writes, flipped)
-        marks = {r["_id"]: r for r in flipped} | {r["_id"]: r for r in writes.ratings}
-        voice_ratings, quarters = {}, {}
-        for vid in sorted(voices_of(flipped)):
-            period, department, enterprise = vid.split("|", 2)
-            ratings = []
-            for quarter in quarters_of(period):
-                if (quarter, department, enterprise) not in quarters:
-                    found = self.ratings.find({"period": quarter, "department": department, "enterprise": enterprise},
-                                              session=session)
-                    quarters[quarter, department, enterprise] = [marks.get(r["_id"], r) for r in found] + [
-                        r for r in writes.ratings if (r["period"], r["department"], r["enterprise"]) ==
-                        (quarter, department, enterprise)]
-                ratings += quarters[quarter, department, enterprise]
-            voice_ratings[vid] = ratings
-        return flipped, voice_ratings
+            return self.ratings.find({"_id": {"$gt": f"{source_id}:", "$lt": f"{source_id};"}, "source_id": source_id},
+                                     session=session)
+
+        def of_voice(quarter, department, enterprise):
+            return self.ratings.find({"period": quarter, "department": department, "enterprise": enterprise},
+                                     session=session)
+        return excluded_changes(writes, states, of_source, of_voice, sources)
 
     SNAPSHOT = ("aggregates", "nps_aggregates", "demands", "voices", "nps_voices")
 

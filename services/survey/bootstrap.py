@@ -13,6 +13,7 @@ from services.survey.departments.store import Departments
 from services.survey.enterprises.store import Enterprises
 from services.survey.exclusions.store import Exclusions
 from services.survey.flags.store import Flags
+from services.survey.invitations.migration import hash_stored_tokens
 from services.survey.invitations.store import Invitations
 from services.survey.keys.store import Keys
 from services.survey.keys.use_cases import ensure_admin_key
@@ -66,6 +67,7 @@ class SurveyServices:
             try:
                 self.store.ensure_indexes()
                 self.flags.ensure_indexes()
+                hash_stored_tokens(self.store.db, self.config)  # before any link is looked up by its digest
                 ensure_admin_key(self)
             except PyMongoError as exc:
                 raise Unavailable("database unavailable; try again shortly") from exc
@@ -82,7 +84,8 @@ def bootstrap(config=None, client=None, outbox=None, transaction=mongo.run_trans
               "archive": AnswerArchive(store),
               "visits": Visits(store), "demands": Demands(store), "releases": Releases(store),
               "appeals": Appeals(store), "audit": AuditLog(store),
-              "exclusions": Exclusions(store), "flags": Flags(store)}
+              "exclusions": Exclusions(store),
+              "flags": Flags(store)}
     # The relay publishes what the unit of work stored: the generic outbox and every store whose records
     # carry their own event.
     event_collections = ["outbox", *(s.collection.name for s in stores.values() if getattr(s, "holds_events", False))]

@@ -1,9 +1,12 @@
 """Appeals (申诉复核) through the real RabbitMQ and MongoDB: a department appeals a 差评 given to it, the admin
 decides; the demand, the exclusion, the events and the audit log follow in one unit of work (issue 16)."""
+import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from openpyxl import load_workbook
 
 from gateway.app import create_app as create_gateway
 from services.scoring.rescore import check
@@ -66,6 +69,18 @@ def test_an_appeal_within_the_window_and_one_per_rating(county):
     poll(lambda: c["scores"].processed.find_one({"_id": f"{filed['id']}:pending"}), what="appeal.filed consumed")
 
 
+def test_appeals_of_one_rating_at_the_same_moment_make_one(county):
+    c = county
+    demand = bad_demand(c, answer(c, c["ents"][0], {"q1": 1}))
+    with ThreadPoolExecutor(4) as pool:
+        statuses = sorted(pool.map(lambda _: FlaskApi(c["app"])("POST", "/api/v1/appeals", c["market"], {
+            "demand": demand["_id"], "reason": "同时提交"}).status, range(4)))
+    assert statuses == [201, 409, 409, 409]
+    assert c["store"].appeals.count_documents({}) == 1
+    assert c["store"].audit.count_documents({"action": "appeal.file"}) == 1
+    assert c["store"].demands.find_one({"_id": demand["_id"]})["version"] == demand["version"] + 1
+
+
 def test_after_the_window_an_appeal_is_refused(county):
     c = county
     response_id = answer(c, c["ents"][0], {"q1": 2})
@@ -124,6 +139,9 @@ def test_upheld_closes_the_demand_as_申诉成立_and_excludes_the_rating(county
     closed = ok(c["survey"]("GET", f"/api/v1/demands/{demand['_id']}", c["admin"]), 200)
     assert (closed["status"], closed["closure"], closed["appeal_pending"]) == ("closed", "appeal_upheld", False)
     assert closed["history"][-1]["action"] == "appeal_upheld"
+    sheet = c["survey"]("GET", "/api/v1/demands/ledger.xlsx?category=bad_rating", c["market"])
+    row = next(r for r in load_workbook(io.BytesIO(sheet.raw)).active.iter_rows(values_only=True) if r[0] == demand["_id"])
+    assert row[6] == "已销号（申诉成立）" and "申诉（市场监管局）" in row[13] and "申诉成立（" in row[13]
     exclusion = c["store"].exclusions.find_one({"_id": decided["exclusion"]})
     assert exclusion["target"] == f"response:{response_id}/q1" and exclusion["appeal"] == filed["id"]
     assert exclusion["active"] is True and [r["question"] for r in exclusion["ratings"]] == ["q1"]
@@ -159,6 +177,10 @@ def test_rejected_changes_nothing_and_the_clock_runs_on(county):
     listed = ok(c["survey"]("GET", "/api/v1/appeals?status=rejected", c["admin"]), 200)
     assert [a["id"] for a in listed["appeals"]] == [filed["id"]] and listed["total"] == 1
     assert ok(c["survey"]("GET", "/api/v1/appeals?status=pending", c["admin"]), 200)["total"] == 0
+    for period, n in ((PERIOD, 1), (PERIOD[:4], 1), (f"{int(PERIOD[:4]) - 1}", 0)):
+        assert ok(c["survey"]("GET", f"/api/v1/appeals?period={period}", c["admin"]), 200)["total"] == n
+    assert ok(c["survey"]("GET", "/api/v1/appeals?department=tax", c["admin"]), 200)["total"] == 0
+    assert c["survey"]("GET", "/api/v1/appeals?period=2026Q5", c["admin"]).status == 400
 
 
 def test_a_pending_appeal_is_not_overdue_in_the_ledger_the_sweep_or_the_figures(county):

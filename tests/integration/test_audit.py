@@ -161,3 +161,16 @@ def test_the_code_only_ever_appends_to_the_audit_collection():
                 if (names_audit and name != "add") or (on_audit and writes):
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
     assert offenders == []
+
+
+def test_an_act_and_its_entry_are_written_together_or_not_at_all(county, monkeypatch):
+    """The entry rides in the act's unit of work: when the entry cannot be written, the act is not either."""
+    c, survey, admin = county, county["survey"], county["admin"]
+    c["store"].audit.insert_one({"_id": "taken", "action": "key.create"})
+    monkeypatch.setattr("services.survey.audit.records.uuid.uuid4", lambda: type("U", (), {"hex": "taken"})())
+    refused = survey("POST", "/api/v1/keys", admin, {"role": "cadre", "name": "不该存在的密钥"})
+    assert refused.status == 409
+    assert c["store"].keys.count_documents({"name": "不该存在的密钥"}) == 0
+    release = survey("POST", f"/api/v1/periods/{PERIOD}/release", admin)
+    assert release.status == 409 and c["store"].releases.count_documents({}) == 0
+    assert c["store"].outbox.count_documents({"routing_key": "period.released"}) == 0

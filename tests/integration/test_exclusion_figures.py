@@ -3,11 +3,13 @@ by the gateway: an excluded rating leaves n, index, levels and the report, `chec
 a restoration gives back figures identical to before. Expected figures computed by hand in the comments.
 """
 import io
+from dataclasses import replace
 
 import pytest
 from openpyxl import load_workbook
 
 from gateway.app import create_app
+from services.scoring import repository
 from services.scoring.repository import ScoresStore
 from services.scoring.rescore import check, rescore
 from shared import messages
@@ -106,3 +108,20 @@ def test_an_exclusion_before_its_answer_and_a_rescore_give_the_same_figures(coun
     assert rescore(config, out=lambda line: None) == 0
     assert everything(get) == figures and check(config) == 0
     assert store.ratings.count_documents({"excluded": True}) == 1
+
+
+def test_an_exclusion_and_its_answer_applied_at_once_by_two_workers_are_settled(county, monkeypatch):
+    """Worker 1 commits an exclusion whose answer it has not seen (`pending`); worker 2 had read its snapshot
+    before that commit, so it stores the answer's rating unexcluded. The next settle repairs it."""
+    config, store, _, get = county
+    late = decoded(ratings_event(enterprise(), [rating("market", 1)]))
+    store.apply_batch([decoded(exclusion_event(late, exclusion_id="race"))])
+    assert store.exclusions.find_one({"_id": "race"})["pending"] is True
+    monkeypatch.setattr(repository, "exclusion_sources", lambda batch: [])  # worker 2's snapshot: no exclusion
+    ScoresStore(replace(config, worker_id="other")).apply_transaction([late])
+    monkeypatch.undo()
+    assert market(get)["n"] == 4 and check(config, out=lambda line: None) == 1  # the race's damage, seen by check
+    assert store.settle_pending() == 1
+    m = market(get)
+    assert (m["n"], m["index"], m["excluded"]) == (3, 62.5, 1) and check(config) == 0
+    assert "pending" not in store.exclusions.find_one({"_id": "race"}) and store.settle_pending() == 0

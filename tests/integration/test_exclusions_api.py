@@ -59,6 +59,13 @@ def test_exclude_and_restore_over_http_change_the_figures_and_check_stays_clean(
     listed = ok(survey("GET", "/api/v1/exclusions?department=market&active=true", admin), 200)
     assert [e["id"] for e in listed["exclusions"]] == [exclusion["id"]] and listed["total"] == 1
     assert ok(survey("GET", "/api/v1/exclusions?department=tax", admin), 200)["total"] == 0
+    other = ok(survey("POST", "/api/v1/exclusions", admin, {"target": f"response:{c['answers'][0]}", "reason": "整份无效"}), 201)
+    first = survey("GET", "/api/v1/exclusions?per_page=1", admin)
+    assert [e["id"] for e in first.json["exclusions"]] == [other["id"]] and first.json["total"] == 2  # newest first
+    assert 'page=2&per_page=1>; rel="next"' in first.headers["Link"]
+    assert ok(survey("GET", f"/api/v1/exclusions?period={c['period'][:4]}&active=true", admin), 200)["total"] == 2
+    ok(survey("DELETE", f"/api/v1/exclusions/{other['id']}?reason=误操作", admin), 200)
+    applied(c, other, 2)
 
     restored = ok(survey("DELETE", f"/api/v1/exclusions/{exclusion['id']}?reason=复核后恢复", admin), 200)
     assert (restored["active"], restored["restore_reason"]) == (False, "复核后恢复")

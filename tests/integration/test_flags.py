@@ -1,7 +1,7 @@
 """Suspicious-rating flags against the real MongoDB server: answers and visits through the API raise flags as they
 arrive (the scheduler's scan), a generated county raises few false ones and finds every planted pattern."""
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -45,9 +45,11 @@ def test_answers_and_visits_through_the_api_raise_flags_as_they_arrive(running):
     # Straight-lined: all six ratings 非常满意, from an address of its own, at an ordinary pace (no page view).
     ok(api("POST", "/api/v1/responses", None, {"token": token[0], "answers": {q["id"]: 5 for q in RATINGS}},
            headers=from_address("198.51.100.10")), 202)
-    # A speeder: opens the page and submits seven answers at once.
-    assert api("GET", f"/s/{token[1]}", headers=from_address("198.51.100.11")).status == 200
-    speeder = ok(api("POST", "/api/v1/responses", None, {"token": token[1], "answers": {**varied(1), "q7": "好"}},
+    # A speeder: opens the page on a phone of its own (the page gives it a device id) and submits seven answers at once.
+    phone = FlaskApi(app)
+    page = phone("GET", f"/s/{token[1]}", headers=from_address("198.51.100.11"))
+    assert page.status == 200 and "manyi_device=" in page.headers["Set-Cookie"]
+    speeder = ok(phone("POST", "/api/v1/responses", None, {"token": token[1], "answers": {**varied(1), "q7": "好"}},
                      headers=from_address("198.51.100.11")), 202)["response_id"]
     # A burst: four answers from one address (more than the three this app allows within ten minutes).
     burst = [ok(api("POST", "/api/v1/responses", None, {"token": token[i], "answers": varied(i)},
@@ -73,6 +75,9 @@ def test_answers_and_visits_through_the_api_raise_flags_as_they_arrive(running):
     straight = next(f for f in flags if f["kind"] == "straight_line")
     assert straight["figures"] == {"ratings": 6, "level": 5} and straight["thresholds"] == {"straight_min": 6}
     assert straight["survey"] == survey and straight["departments"] == ["market", "tax"] and "非常满意" in straight["reason"]
+    burst_flag = next(f for f in flags if f["kind"] == "burst")
+    assert burst_flag["figures"]["answers"] == 4 and burst_flag["thresholds"] == {"burst_max": 3, "burst_minutes": 10.0}
+    assert datetime.fromisoformat(burst_flag["figures"]["from"]) <= datetime.fromisoformat(burst_flag["figures"]["to"])
     # Filters and the one way of paging.
     assert {f["kind"] for f in flags_of(api, admin, "&kind=burst")} == {"burst"}
     assert {f["kind"] for f in flags_of(api, admin, "&department=tax")} <= {"straight_line", "speeder", "burst"}
@@ -81,8 +86,11 @@ def test_answers_and_visits_through_the_api_raise_flags_as_they_arrive(running):
     first = api("GET", "/api/v1/flags?per_page=2", admin)
     assert ok(first, 200)["total"] == len(flags) and 'rel="next"' in first.headers["Link"]
     # The answer keeps a salted hash of its address, never the address.
-    stored = app.extensions["manyi"].store.db.responses.find_one({"_id": calm})
-    assert stored["client"] and "198.51.100.16" not in str(stored)
+    db = app.extensions["manyi"].store.db
+    stored = db.responses.find_one({"_id": calm})
+    assert stored["client"] and "198.51.100.16" not in str(stored) and "device" not in stored
+    cookie = page.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    assert db.responses.find_one({"_id": speeder})["device"] not in (None, cookie)
 
 
 def test_flags_are_for_admins_only_and_bad_queries_are_4xx(running, config):

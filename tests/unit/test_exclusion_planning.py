@@ -3,20 +3,31 @@
 E1 rates `market` twice in 2026Q4: 5 in a survey answer (100 points) and 2 in a visit (25 points), weight 1
 each, so its voice is (100 + 25) / 2 = 62.5. Excluding the visit's rating leaves 100; restoring gives 62.5.
 """
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from services.scoring.planning import (
+    aggregate_id,
     coverage,
+    excluded_changes,
     exclusion_doc,
+    exclusion_sources,
     flip_tallies,
     flips,
     merge_deltas,
     plan_batch,
     rebuilt_voices,
+    updated_aggregate,
+    voice_changes,
     voice_id,
     voices_of,
 )
-from shared import messages
+from services.scoring.rescore import differences, is_covered, oracle
+from shared import messages, scoring
 from shared.scoring import ALL, QUANTUM, part_key, quantized, voice_scopes
 from tests.factories import enterprise, exclusion_event, rating, ratings_event
+from tests.unit.test_aggregates import DEPARTMENTS, PERIODS, event
+from tests.unit.test_aggregates import Memory as AggregatesMemory
 
 E1 = enterprise()
 
@@ -113,3 +124,85 @@ def stored_ratings_of(ratings, department):
 
 def sorted_parts(voice):
     return sorted(voice["parts"], key=part_key)
+
+
+# --- the invariant under random exclusions, restorations, orders, redeliveries and two workers ----------------
+class Memory(AggregatesMemory):
+    """tests/unit/test_aggregates.py's in-memory mirror of a transaction, with exclusions as the repository
+    applies them (ScoresStore.apply_transaction)."""
+
+    def __init__(self):
+        super().__init__()
+        self.exclusions = {}
+
+    def commit(self, batch, shard):
+        states = {k: d for k, d in self.exclusions.items() if d["source_id"] in exclusion_sources(batch)}
+        writes = plan_batch(batch, self.processed, {}, states)
+        if not writes:
+            return
+        flipped, voice_ratings, _ = excluded_changes(
+            writes, states, lambda s: [r for r in self.ratings if r["source_id"] == s],
+            lambda q, d, e: [r for r in self.ratings if (r["period"], r["department"], r["enterprise"]) == (q, d, e)])
+        stored = {v: self.voices[v] for v in [*writes.voices, *voice_ratings] if v in self.voices}
+        new_voices, deltas = voice_changes({k: v for k, v in writes.voices.items() if k not in voice_ratings}, stored)
+        rebuilt, emptied, rebuilt_deltas = rebuilt_voices(voice_ratings, stored)
+        deltas = merge_deltas(deltas, rebuilt_deltas)
+        for p, d in sorted(set(deltas) | set(writes.tallies)):
+            key = aggregate_id(p, d, shard)
+            self.aggregates[key] = updated_aggregate(self.aggregates.get(key), p, d, shard, deltas.get((p, d), {}),
+                                                     writes.tallies.get((p, d)))
+        self.voices.update((v["_id"], v) for v in new_voices + rebuilt)
+        for vid in emptied:
+            del self.voices[vid]
+        self.exclusions.update((k, exclusion_doc(d)) for k, d in writes.exclusions.items())
+        marks = {r["_id"]: r["excluded"] for r in flipped}
+        self.ratings = [{**r, "excluded": marks.get(r["_id"], r["excluded"])} for r in self.ratings] + writes.ratings
+        self.processed.update(m["_id"] for m in writes.processed)
+
+    def differences(self):
+        covered = coverage(self.exclusions.values())
+        out = []
+        for period in [*PERIODS, "2025", "2026"]:
+            for department in DEPARTMENTS:
+                ratings = [r for r in self.ratings if r["department"] == department and r["period"][:len(period)] ==
+                           period and (len(period) == 4 or r["period"] == period)]
+                stored = scoring.merge_aggregates(a for a in self.aggregates.values()
+                                                  if a["period"] == period and a["department"] == department)
+                out += differences(period, department, stored.get(department, {}), oracle(ratings, period, covered),
+                                   sum(is_covered(r, covered) for r in ratings))
+        out += [f"mark of {r['_id']}" for r in self.ratings if r["excluded"] != is_covered(r, covered)]
+        return out
+
+
+@st.composite
+def with_exclusions(draw):
+    """Random answers and visits, exclusions of some of their ratings (some restored), delivered in a random
+    order with redeliveries, in batches over two workers' shards."""
+    events = [draw(event(i)) for i in range(draw(st.integers(1, 15)))]
+    exclusions = []
+    for n, (target, whole, restored) in enumerate(draw(st.lists(st.tuples(
+            st.integers(0, 14), st.booleans(), st.booleans()), max_size=8))):
+        ratings_message = events[target % len(events)]
+        indices = None if whole else [draw(st.integers(0, len(ratings_message["data"]["ratings"]) - 1))]
+        for version in (1, 2) if restored else (1,):
+            message = exclusion_event({**ratings_message, "data": {**ratings_message["data"], "enterprise": {
+                "code": ratings_message["data"]["enterprise"]["code"]}}}, indices, version, f"x{n}")
+            exclusions.append(messages.decode(messages.encode(message)))
+    everything = events + exclusions
+    order = everything + [everything[i % len(everything)] for i in draw(st.lists(st.integers(0, 30), max_size=6))]
+    order = draw(st.permutations(order))
+    batches, i = [], 0
+    while i < len(order):
+        size, shard = draw(st.integers(1, 6)), draw(st.sampled_from(["w1", "w2"]))
+        batches.append((shard, order[i:i + size]))
+        i += size
+    return batches
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(with_exclusions())
+def test_aggregates_equal_a_recomputation_without_the_excluded_whatever_the_order(batches):
+    memory = Memory()
+    for shard, batch in batches:
+        memory.commit(batch, shard)
+    assert memory.differences() == []

@@ -14,7 +14,7 @@ DEPTS = ["market", "land", "tax", "housing", "env", "hrss", "approval", "power"]
 
 
 def answer(i, levels=(4, 5, 3, 4, 5, 4), at=NOON, opened=None, client=None, answered=None, township="城关镇"):
-    return {"id": f"r{i}", "survey": "s1", "period": "2026Q4", "at": at, "token": f"t{i}", "enterprise": f"e{i}",
+    return {"id": f"r{i}", "survey": "s1", "period": "2026Q4", "at": at, "invitation": f"i{i}", "enterprise": f"e{i}",
             "township": township, "client": client, "answered": answered or len(levels) + 3,
             "opened_at": opened, "ratings": [{"department": DEPTS[k], "level": v} for k, v in enumerate(levels)]}
 
@@ -75,6 +75,13 @@ def test_k_answers_from_one_address_or_spread_out_ones_are_not_a_burst():
     many = [answer(i, at=NOON, client=f"h{i}") for i in range(20)]  # many addresses at once: a mailing went out
     assert rules.bursts(many, T) == []
     assert rules.bursts(spread, replace(T, burst_max=3)) != []
+
+
+def test_answers_from_one_device_are_a_burst_whatever_their_addresses():
+    phone = [{**answer(i, at=NOON + timedelta(minutes=i), client=f"h{i}"), "device": "d1"} for i in range(6)]
+    found = rules.bursts(phone, T)
+    assert len(found) == 6 and {f["figures"]["by"] for f in found} == {"device"} and "同一设备" in found[0]["reason"]
+    assert rules.bursts([{**a, "device": f"d{i}"} for i, a in enumerate(phone)], T) == []
 
 
 def test_a_burst_is_judged_only_on_windows_ending_at_a_new_answer():

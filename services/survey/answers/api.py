@@ -3,7 +3,7 @@ from flask import request
 
 from services.survey.answers.accept import accept
 from services.survey.answers.schemas import ResponseAcceptedSchema, ResponseBodySchema
-from services.survey.flags.use_cases import client_hash
+from services.survey.flags.use_cases import client_hash, device_hash
 from services.survey.web import services
 from shared.web import Blueprint
 
@@ -21,4 +21,4 @@ def submit(body):
     """Submit an enterprise's answers; 202 only once they are durable. The identical resend gets the same 202."""
     svc = services()
     return {"response_id": accept(svc, body["token"], body["answers"], body["contact_ok"], body.get("reasons"),
-                                  client_hash(svc, request.remote_addr))}
+                                  client_hash(svc, request.remote_addr), device_hash(svc, request.cookies))}

@@ -25,7 +25,8 @@ class AppealQuerySchema(PageArgsSchema):
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))  # skip() must fit in 8 bytes
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     department = fields.String(load_default=None, validate=validate.Length(1, 64))
-    period = fields.String(load_default=None, validate=validate.Length(1, 16))
+    period = fields.String(load_default=None, validate=validate.Regexp(r"\A\d{4}(Q[1-4])?\Z"),
+                           metadata={"description": "a quarter YYYYQn or a year YYYY (its four quarters)"})
 
 
 class AppealedRatingSchema(Schema):

@@ -1,5 +1,6 @@
 """Appeals (申诉) in MongoDB (`appeals`). One appeal per 差评 rests on the unique index of `demand` (the 差评's one
 demand names the rating), not on a read-then-write."""
+from shared.domain import quarters_of
 
 
 class Appeals:
@@ -21,7 +22,10 @@ class Appeals:
         return self.collection.find_one({"demand": demand_id})
 
     def page(self, criteria, skip, limit):
-        """(appeals on this page, newest first, how many match) for status, department and period (equal)."""
+        """(appeals on this page, newest first, how many match) for status, department and period (a year: its
+        quarters)."""
         found = {k: v for k, v in criteria.items() if v is not None}
+        if found.get("period"):
+            found["period"] = {"$in": quarters_of(found["period"])}
         appeals = list(self.collection.find(found).sort([("filed_at", -1), ("_id", 1)]).skip(skip).limit(limit))
         return appeals, self.collection.count_documents(found)

@@ -6,7 +6,7 @@ answers or visits it is about (`refs`). Its `_id` is derived from what it is abo
 the same data twice raises the same flag once.
 
 An answer as the detectors see it (`store.answer_view`): {"id", "survey", "period", "at" (accepted),
-"token", "enterprise", "township", "client" (salted hash of the address, or None), "answered" (questions
+"invitation", "enterprise", "township", "client" (salted hash of the address, or None), "answered" (questions
 answered), "ratings": [{"department", "level"}], "opened_at" (first view of the link, or None)}.
 A visit: {"id", "cadre", "cadre_name", "enterprise", "township", "visited_at", "at", "period",
 "ratings": [{"department", "level"}]}.
@@ -64,16 +64,17 @@ def straight_line(answer, t):
 
 
 def bursts(answers, t, new_ids=None):
-    """More than `burst_max` answers from one client address within `burst_minutes`: a flag per answer in
-    such a window. Only windows ending at an answer in `new_ids` (default: all) are looked at, so that a
-    caller holding only the last stretch of answers never judges a window it sees in part."""
+    """More than `burst_max` answers from one client address, or from one device, within `burst_minutes`: a flag
+    per answer in such a window. Only windows ending at an answer in `new_ids` (default: all) are looked at, so
+    that a caller holding only the last stretch of answers never judges a window it sees in part."""
     span = timedelta(minutes=t.burst_minutes)
-    by_client = {}
+    groups = {}
     for a in answers:
-        if a.get("client"):
-            by_client.setdefault(a["client"], []).append(a)
+        for by in ("client", "device"):
+            if a.get(by):
+                groups.setdefault((by, a[by]), []).append(a)
     flags = {}
-    for client, run in by_client.items():
+    for (by, source), run in sorted(groups.items()):
         run.sort(key=lambda a: (a["at"], a["id"]))
         first = 0
         for last, end in enumerate(run):
@@ -87,9 +88,10 @@ def bursts(answers, t, new_ids=None):
                 if a["id"] in flags and flags[a["id"]]["figures"]["answers"] >= count:
                     continue
                 flags[a["id"]] = answer_flag(
-                    "burst", a, f"同一网络地址在 {minutes:.0f} 分钟内提交了 {count} 份答卷（上限 {t.burst_max} 份/"
-                                f"{t.burst_minutes:g} 分钟）",
-                    {"answers": count, "minutes": minutes, "client": client[:12], "from": run[first]["at"], "to": end["at"]},
+                    "burst", a, f"同一{'网络地址' if by == 'client' else '设备'}在 {minutes:.0f} 分钟内提交了 {count} 份"
+                                f"答卷（上限 {t.burst_max} 份/{t.burst_minutes:g} 分钟）",
+                    {"answers": count, "minutes": minutes, "by": "address" if by == "client" else "device",
+                     "source": source[:12], "from": run[first]["at"].isoformat(), "to": end["at"].isoformat()},
                     {"burst_max": t.burst_max, "burst_minutes": t.burst_minutes})
     return list(flags.values())
 

@@ -7,14 +7,14 @@ The scan reads answers and visits newer than the watermark through the relay's i
 import secrets
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from shared import mongo
 from shared.domain import utcnow
 
 # Kinds whose figures are recomputed from everything they cover on each look, so a later look may grow them.
 GROWING = ("cadre_same", "wave", "burst")
-ANSWER_FIELDS = {"token": 1, "survey_id": 1, "enterprise": 1, "answers": 1, "client": 1, "created_at": 1,
+ANSWER_FIELDS = {"invitation": 1, "survey_id": 1, "enterprise": 1, "answers": 1, "client": 1, "device": 1, "created_at": 1,
                  "message.data.period": 1, "message.data.enterprise.township": 1, "message.data.ratings.department": 1,
                  "message.data.ratings.level": 1}
 VISIT_FIELDS = {"enterprise": 1, "visited_at": 1, "by": 1, "created_at": 1, "message.data.period": 1,
@@ -25,9 +25,9 @@ BOTH_STATES = {"$in": [False, True]}  # every record, through the relay's index 
 def answer_view(doc):
     data = doc.get("message", {}).get("data", {})
     return {"id": doc["_id"], "survey": doc.get("survey_id"), "period": data.get("period"), "at": doc["created_at"],
-            "token": doc.get("token"), "enterprise": doc.get("enterprise"),
+            "invitation": doc.get("invitation"), "enterprise": doc.get("enterprise"),
             "township": data.get("enterprise", {}).get("township"), "client": doc.get("client"),
-            "answered": len(doc.get("answers") or {}), "opened_at": None,
+            "device": doc.get("device"), "answered": len(doc.get("answers") or {}), "opened_at": None,
             "ratings": [{"department": r["department"], "level": r["level"]} for r in data.get("ratings", [])]}
 
 
@@ -38,6 +38,17 @@ def visit_view(doc):
             "township": data.get("enterprise", {}).get("township"), "visited_at": doc["visited_at"],
             "at": doc["created_at"], "period": data.get("period"),
             "ratings": [{"department": r["department"], "level": r["level"]} for r in doc.get("ratings", [])]}
+
+
+def insert_new(collection, docs):
+    """insert_many, a document whose _id exists meanwhile left as it is."""
+    if not docs:
+        return
+    try:
+        collection.insert_many(docs, ordered=False)
+    except BulkWriteError as exc:
+        if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+            raise
 
 
 class Flags:
@@ -95,19 +106,24 @@ class Flags:
         return [visit_view(d) for d in self.db["visits"].find(
             {"by.key": cadre, "visited_at": {"$gte": start, "$lt": end}}, VISIT_FIELDS)]
 
-    def opened(self, tokens):
-        """{token: first view of its link} for the links of `tokens` that were opened as a page."""
-        ids = [f"{t}:opened" for t in tokens]
-        return {e["token"]: e["at"] for e in mongo.find_in(self.db["invitation_events"], "_id", ids, {"token": 1, "at": 1})}
+    def opened(self, invitations):
+        """{invitation id: first view of its link} for the `invitations` whose link was opened as a page."""
+        ids = [f"{i}:opened" for i in invitations]
+        return {e["_id"].removesuffix(":opened"): e["at"]
+                for e in mongo.find_in(self.db["invitation_events"], "_id", ids, {"at": 1})}
 
     # --- hourly cells of the wave rule -------------------------------------------------------------------------
     def put_cells(self, cells):
-        """Store each (department, township, hour) cell's counts, recomputed in full (so a second look changes nothing)."""
-        ops = [UpdateOne({"_id": f"{d}|{t}|{h.isoformat()}"},
-                         {"$set": {"department": d, "township": t, "hour": h, "n": c["n"], "bad": c["bad"]}}, upsert=True)
-               for (d, t, h), c in cells.items()]
-        if ops:
-            self.cells.bulk_write(ops, ordered=False)
+        """Store each (department, township, hour) cell's counts, recomputed in full (so a second look changes nothing):
+        new cells inserted, changed ones rewritten, the others left alone (updates are slow, DESIGN §8)."""
+        docs = {f"{d}|{t}|{h.isoformat()}": {"department": d, "township": t, "hour": h, "n": c["n"], "bad": c["bad"]}
+                for (d, t, h), c in cells.items()}
+        stored = {c["_id"]: c for c in mongo.find_in(self.cells, "_id", list(docs), {"n": 1, "bad": 1})}
+        insert_new(self.cells, [{"_id": i, **d} for i, d in docs.items() if i not in stored])
+        changed = [UpdateOne({"_id": i}, {"$set": d}) for i, d in docs.items()
+                   if i in stored and (stored[i]["n"], stored[i]["bad"]) != (d["n"], d["bad"])]
+        if changed:
+            self.cells.bulk_write(changed, ordered=False)
 
     def norm(self, department, start, end):
         """(ratings, 差评) of a department over every township, in the hours from `start` to before `end`."""
@@ -124,18 +140,19 @@ class Flags:
             return 0
         stored = {f["_id"]: f for f in mongo.find_in(self.collection, "_id", [f["_id"] for f in flags],
                                                       {"figures": 1, "refs": 1})}
-        now, ops = utcnow(), []
+        now, new, ops = utcnow(), [], []
         for f in flags:
             old = stored.get(f["_id"])
             if old is None:
-                ops.append(UpdateOne({"_id": f["_id"]}, {"$setOnInsert": {**f, "created_at": now}}, upsert=True))
+                new.append({**f, "created_at": now})
             elif f["kind"] in GROWING and (old["figures"], old["refs"]) != (f["figures"], f["refs"]) \
                     and not (f["kind"] == "burst" and old["figures"]["answers"] >= f["figures"]["answers"]):
                 ops.append(UpdateOne({"_id": f["_id"]}, {"$set": {**{k: v for k, v in f.items() if k != "_id"},
                                                                   "updated_at": now}}))
+        insert_new(self.collection, list({f["_id"]: f for f in new}.values()))
         if ops:
             self.collection.bulk_write(ops, ordered=False)
-        return len(ops)
+        return len(new) + len(ops)
 
     def page(self, conditions, skip, limit):
         cursor = self.collection.find(conditions).sort([("at", DESCENDING), ("_id", ASCENDING)]).skip(skip).limit(limit)

@@ -10,20 +10,36 @@ window, the whole hour of a wave, a cadre's quarter); flags have ids derived fro
 looking twice raises nothing twice, and a crash between saving flags and moving the watermark only repeats a look.
 """
 import hmac
+import secrets
 from datetime import timedelta
 
 from services.survey.flags import rules
 from shared.domain import quarter_start
 
 OVERLAP = timedelta(minutes=2)
+# A random id the respondent page gives a browser (a year, HttpOnly): answers from one phone whatever its
+# address (mobile networks change it, and put many phones behind one).
+DEVICE_COOKIE = "manyi_device"
+DEVICE_COOKIE_DAYS = 365
 
 
 def client_hash(services, address):
-    """What the answer path stores of a client's address: a salted hash (the address itself is never kept)."""
+    """What the answer path stores of a client's address or device id: a salted hash (never the value itself)."""
     if not address:
         return None
     salt = services.flags.salt(services.config.flag_salt)
     return hmac.new(salt.encode(), address.encode(), "sha256").hexdigest()[:32]
+
+
+def new_device_id():
+    return secrets.token_urlsafe(16)
+
+
+def device_hash(services, cookies):
+    """The hash of the device id a request carries (the respondent page's cookie), or None. Keyed apart from
+    addresses, so a device id never equals an address's hash."""
+    value = cookies.get(DEVICE_COOKIE)
+    return client_hash(services, f"device\x1f{value[:64]}") if value else None
 
 
 def next_quarter_start(period):
@@ -53,10 +69,10 @@ def scan(services):
 
 
 def answer_flags(store, t, answers, new_answers):
-    opened = store.opened([a["token"] for a in new_answers if a["token"]])
+    opened = store.opened([a["invitation"] for a in new_answers if a["invitation"]])
     flags = []
     for a in new_answers:
-        a["opened_at"] = opened.get(a["token"])
+        a["opened_at"] = opened.get(a["invitation"])
         flags += [f for f in (rules.speeder(a, t), rules.straight_line(a, t)) if f]
     return flags + rules.bursts(answers, t, {a["id"] for a in new_answers})
 

@@ -9,6 +9,7 @@ from services.survey.keys.schemas import KeyCreatedSchema, KeyCreateSchema, KeyL
 from services.survey.keys.use_cases import create_key, revoke_key
 from services.survey.web import services
 from shared.keys import require
+from shared.paging import PageArgsSchema, paged, window
 from shared.web import Blueprint
 
 blp = Blueprint("keys", __name__, url_prefix="/api/v1", description="API keys (admin)")
@@ -28,11 +29,15 @@ def create(body):
 
 @blp.route("/keys", methods=["GET"])
 @require("admin")
+@blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, KeyListSchema)
-def list_():
-    """Every stored key, newest first: who holds it, when it was last used, whether it still works."""
-    return {"keys": [{**doc, "id": doc["_id"], "revoked": bool(doc.get("revoked_at"))}
-                     for doc in services().keys.listed()]}
+def list_(query):
+    """The stored keys, newest first, a page at a time: who holds each, when it was last used, whether it still
+    works."""
+    skip, limit = window(query)
+    keys = services().keys
+    return paged("keys", [{**doc, "id": doc["_id"], "revoked": bool(doc.get("revoked_at"))}
+                          for doc in keys.listed(skip, limit)], keys.count(), query)
 
 
 @blp.route("/keys/<key_id>", methods=["DELETE"])

@@ -27,11 +27,9 @@ class Keys:
     def exists(self, key_id):
         return self.collection.count_documents({"_id": key_id}, limit=1) == 1
 
-    def listed(self):
-        """Every key's record without its digest, newest first."""
-        return list(self.collection.find({}, {"hash": 0}).sort("created_at", -1))
+    def listed(self, skip=0, limit=0):
+        """Key records without their digests, newest first (`limit` 0: all from `skip`)."""
+        return list(self.collection.find({}, {"hash": 0}).sort([("created_at", -1), ("_id", 1)]).skip(skip).limit(limit))
 
-    def revoke(self, key_id, now):
-        """Mark a key revoked (kept, so the list shows who had it); False when there is no such key."""
-        result = self.collection.update_one({"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": now}})
-        return result.matched_count == 1 or self.collection.count_documents({"_id": key_id}, limit=1) == 1
+    def count(self):
+        return self.collection.count_documents({})
