@@ -95,6 +95,13 @@ def decode_pdf(pdf_bytes):
     return [b.text for page in pages for b in zxingcpp.read_barcodes(page.render(scale=1.5).to_pil())]
 
 
+def navigate(page, selector):
+    """Click a link or a GET form's button and wait until the next page has loaded (the old page's elements
+    must not answer for the new one's)."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def downloaded(page, selector):
     with page.expect_download() as download:
         page.click(selector)
@@ -202,19 +209,19 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
                                                     "answers": {"q1": level, "q2": "否"}}), 202)
 
     # 回答与意见: the answers with their enterprises (admin); filters narrow them as the API does; exports follow.
-    page.click("header nav >> text=回答与意见")
+    navigate(page, "header nav >> text=回答与意见")
     assert page.locator("article.answer").count() == 5
     page.select_option("select[name=level]", "2")
-    page.click("#answer-filters button[type=submit]")
+    navigate(page, "#answer-filters button[type=submit]")
     answer = page.locator("article.answer")
     assert answer.count() == 1 and ents[0]["name"] in answer.inner_text()
     assert answer.locator("dd.bad").inner_text() == "非常不满意"
     page.select_option("select[name=township]", "石桥镇")
-    page.click("#answer-filters button[type=submit]")
+    navigate(page, "#answer-filters button[type=submit]")
     assert page.locator("article.answer").count() == 0 and "没有符合条件的答卷" in page.inner_text("#answers")
     assert "township=%E7%9F%B3%E6%A1%A5%E9%95%87" in page.get_attribute("#export-xlsx", "href")
     page.select_option("select[name=township]", "城关镇")
-    page.click("#answer-filters button[type=submit]")
+    navigate(page, "#answer-filters button[type=submit]")
     assert page.locator("article.answer").count() == 1
     shot(page, county, "responses")
     exported = {c for r in load_workbook(io.BytesIO(downloaded(page, "#export-xlsx"))).active.iter_rows(values_only=True)
@@ -281,11 +288,11 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     shot(page, county, "demand")
 
     # 意见: what the cadre wrote down about market, with the enterprise's name for the administrator.
-    page.click("header nav >> text=回答与意见")
-    page.click("#to-comments")
+    navigate(page, "header nav >> text=回答与意见")
+    navigate(page, "#to-comments")
     page.select_option("select[name=department]", "market")
     page.select_option("select[name=period]", "2026Q4")
-    page.click("form.filters button[type=submit]")
+    navigate(page, "form.filters button[type=submit]")
     comment = page.locator("article.comment")
     assert comment.count() == 1 and "窗口排队时间较长" in comment.inner_text()
     assert ents[1]["name"] in comment.inner_text()
@@ -295,17 +302,17 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     # the scan flags it, and the queue shows the flag as GET /api/v1/flags lists it, filtered by kind.
     poll(lambda: ok(api("GET", "/api/v1/flags?kind=cadre_travel", admin), 200)["total"], timeout=30,
          what="the cadre_travel flag")
-    page.click("header nav >> text=可疑评价")
+    navigate(page, "header nav >> text=可疑评价")
     page.select_option("select[name=kind]", "cadre_travel")
-    page.click("form.filters button[type=submit]")
+    navigate(page, "form.filters button[type=submit]")
     flagged = page.locator("article.flag")
     assert flagged.count() == ok(api("GET", "/api/v1/flags?kind=cadre_travel", admin), 200)["total"] >= 1
     assert "走访间隔过短" in flagged.first.inner_text() and "走访 2 次" in flagged.first.inner_text()
     page.select_option("select[name=kind]", "wave")
-    page.click("form.filters button[type=submit]")
+    navigate(page, "form.filters button[type=submit]")
     assert page.locator("article.flag").count() == 0 and "没有符合条件" in page.inner_text("#flags")
     page.select_option("select[name=kind]", "cadre_travel")
-    page.click("form.filters button[type=submit]")
+    navigate(page, "form.filters button[type=submit]")
     shot(page, county, "flags")
 
     # Forged posts: cross-site (no cookie) and same-site cross-origin (cookie, no token) are both refused.
