@@ -5,8 +5,8 @@ import logging
 from flask import Flask, make_response, request
 
 from services.survey.bootstrap import bootstrap
-from services.survey.console.sessions import COOKIE as CONSOLE_COOKIE
-from services.survey.console.sessions import ConsoleSessions
+from services.survey.console.store import COOKIE as CONSOLE_COOKIE
+from services.survey.console.store import ConsoleSessions
 from services.survey.demands import ledger
 from services.survey.flags.use_cases import scan as scan_flags
 from shared import config as config_module

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from services.survey import create_app
-from services.survey.console.sessions import COOKIE
+from services.survey.console.store import COOKIE
 from tests.api import FlaskApi, ok, setup_survey
 from tests.factories import enterprise
 from tests.harness import poll

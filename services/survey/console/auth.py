@@ -1,7 +1,7 @@
 """Signing in and out of the console, and its home page (each role lands on its own work)."""
 from flask import current_app, g, redirect, request, url_for
 
-from services.survey.console.sessions import COOKIE, LIFETIME
+from services.survey.console.store import COOKIE, LIFETIME
 from services.survey.console.web import CONSOLE_ROLES, page, render, same_origin, sessions
 from services.survey.web import services
 from shared.limits import SharedLimiter

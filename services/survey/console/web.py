@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
-from services.survey.console.sessions import COOKIE, DATABASE_DOWN, csrf_matches
+from services.survey.console.store import COOKIE, DATABASE_DOWN, csrf_matches
 from services.survey.web import UPLOAD_LIMIT
 from shared.domain import LEVEL_NAMES, SHANGHAI
 from shared.errors import Refused, Unavailable
