@@ -1,4 +1,4 @@
-.PHONY: up test lint bench bench-scale bench-answers faults fuzz fuzz-quick clean
+.PHONY: up test lint bench bench-scale bench-answers bench-integrity faults fuzz fuzz-quick clean
 up:
 	@bash scripts/up.sh
 test:
@@ -9,6 +9,8 @@ bench:
 	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python bench/ingest.py
 bench-answers:
 	@bash scripts/bootstrap.sh && .venv/bin/python bench/raw_answers.py
+bench-integrity:
+	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python bench/integrity.py
 faults:
 	@bash scripts/bootstrap.sh && bash -c "source scripts/services.sh && ensure_rabbitmq" && .venv/bin/python bench/faults.py
 fuzz:

@@ -80,7 +80,7 @@ def record(i, survey, ents, now):
     snapshot = {k: ent[k] for k in ("code", "scale", "ownership", "capital", "township", "industry")}
     ratings = [{"question": q, "department": "d1", "indicator": "general", "weight": 1.0, "level": v,
                 "points": (v - 1) * 25.0} for q, v in answers.items() if q.startswith("r")]
-    return {"_id": f"{i:032x}", "token": f"t{i}", "survey_id": survey, "survey_code": "bench", "enterprise": ent["code"],
+    return {"_id": f"{i:032x}", "invitation": f"t{i}", "survey_id": survey, "survey_code": "bench", "enterprise": ent["code"],
             "answers": answers, "fingerprint": "x", "created_at": now, "routing_key": "response.submitted",
             "message": {"type": "response.submitted", "id": f"{i:032x}", "data": {"enterprise": snapshot,
                                                                                   "ratings": ratings}},

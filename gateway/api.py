@@ -72,7 +72,9 @@ def department_index(query, code):
     entry = figs.department(query["period"], code)
     if entry is None:
         raise NotFound(f"no department {code}", {"code": pair("没有此部门", "unknown department")})
-    return {"period": query["period"], **mark, **entry}
+    names = figures().indicator_names(code)
+    indicators = [{**i, "name": names.get(i["indicator"], i["indicator"])} for i in entry["indicators"]]
+    return {"period": query["period"], **mark, **entry, "indicators": indicators}
 
 
 @blp.route("/periods", methods=["GET"])

@@ -167,6 +167,11 @@ class Figures:
     def department(self, period, code):
         return self.figures(period).department(code)
 
+    def indicator_names(self, department):
+        """{indicator code: what the surveys call it} of one department (a handful of documents; names are not
+        figures, so a release shows today's names)."""
+        return {d["indicator"]: d["name"] for d in self.db.indicators.find({"department": department})}
+
     def knows(self, code):
         """A department that is listed or has ever been rated."""
         with self._lock:

@@ -52,6 +52,7 @@ class IndicesSchema(ReleaseMarkSchema):
 
 class IndicatorIndexSchema(Schema):
     indicator = fields.String()
+    name = fields.String(metadata={"description": "what the survey calls the indicator (its code when unnamed)"})
     n = fields.Integer(allow_none=True, metadata={"description": "null when hidden by complementary suppression"})
     index = fields.Float(allow_none=True)
     sd = fields.Float(allow_none=True)

@@ -17,6 +17,13 @@ if [ -z "${MANYI_ADMIN_KEY:-}" ]; then
   MANYI_ADMIN_KEY=$(cat var/admin.key)
 fi
 export MANYI_ADMIN_KEY
+# The key that seals invitation tokens (services/survey/invitations/tokens.py): kept beside the admin key,
+# never in the database, so a copy of var/mongo alone cannot answer as any enterprise.
+if [ -z "${MANYI_TOKEN_KEY:-}" ]; then
+  [ -s var/token.key ] || (umask 077; .venv/bin/python -c "import secrets; print(secrets.token_urlsafe(32))" > var/token.key)
+  MANYI_TOKEN_KEY=$(cat var/token.key)
+fi
+export MANYI_TOKEN_KEY
 
 ensure_rabbitmq
 start_mongo "$MONGO_PORT" var/mongo var/log/mongo.log

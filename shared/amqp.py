@@ -10,8 +10,9 @@ EXCHANGE = "manyi.events"
 QUEUE = "scoring.events"
 DEAD_EXCHANGE = "manyi.dead"
 DEAD_QUEUE = "scoring.dead"
+# appeal.*: recorded as processed only (a mandatory publish needs a bound queue); kept for `manyi check` and replay.
 ROUTING_KEYS = ("response.submitted", "visit.recorded", "demand.updated", "department.changed", "demand.overdue",
-                "period.released", "rating.excluded", "rating.restored")
+                "period.released", "rating.excluded", "rating.restored", "appeal.filed", "appeal.decided")
 DELIVERY_LIMIT = 20  # a message that keeps crashing the worker is dead-lettered after this many tries
 REASON_HEADER = "x-manyi-reason"
 ROUTING_KEY_HEADER = "x-manyi-routing-key"  # the key a dead letter was published with, for `manyi replay-dead`

@@ -30,7 +30,9 @@ def is_open(demand):
 
 
 def is_overdue(demand, now):
-    return is_open(demand) and demand.get("deadline") is not None and demand["deadline"] < now
+    """Open and past its deadline; a 差评 demand whose appeal (申诉) is pending is not overdue meanwhile."""
+    return (is_open(demand) and not demand.get("appeal_pending") and demand.get("deadline") is not None
+            and demand["deadline"] < now)
 
 
 def on_time_rate(resolved_n, on_time_n):

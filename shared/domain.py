@@ -143,3 +143,4 @@ DEMAND_STATUSES = ("received", "assigned", "resolved", "closed")
 URGENCIES = ("ordinary", "major")
 BAD_RATING = "bad_rating"  # the category of a 差评 rectification demand
 VISIT_INDICATOR = "visit"
+VISIT_INDICATOR_NAME = "走访评价"  # what readers call it

@@ -21,10 +21,12 @@ DEMAND_OVERDUE = "demand.overdue"
 SURVEY_OPENED = "survey.opened"
 SURVEY_CLOSED = "survey.closed"
 PERIOD_RELEASED = "period.released"
+APPEAL_FILED = "appeal.filed"
+APPEAL_DECIDED = "appeal.decided"
 RATING_EXCLUDED = "rating.excluded"
 RATING_RESTORED = "rating.restored"
 TYPES = (RESPONSE_SUBMITTED, VISIT_RECORDED, DEMAND_UPDATED, DEPARTMENT_CHANGED, DEMAND_OVERDUE, SURVEY_OPENED,
-         SURVEY_CLOSED, PERIOD_RELEASED, RATING_EXCLUDED, RATING_RESTORED)
+         SURVEY_CLOSED, PERIOD_RELEASED, RATING_EXCLUDED, RATING_RESTORED, APPEAL_FILED, APPEAL_DECIDED)
 
 class EnterpriseSnapshotSchema(Schema):
     """The enterprise's segment attributes as they were when it answered."""
@@ -44,6 +46,8 @@ class RatingSchema(Schema):
     question = fields.String(load_default=None)
     department = fields.String(required=True, validate=validate.Length(min=1))
     indicator = fields.String(required=True, validate=validate.Length(min=1))
+    # What readers call the indicator (the survey's indicator_name or question text); absent in older messages.
+    indicator_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
     weight = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
     level = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
     points = fields.Float(required=True, validate=validate.Range(0, 100))
@@ -95,6 +99,10 @@ class DemandStateSchema(Schema):
     # enterprises stand behind a department's demands, to withhold them below MANYI_MIN_N (DESIGN §9).
     # Never forwarded to webhook receivers (services/delivery/translate.py lists the fields it sends).
     raised_by = fields.String(load_default=None, allow_none=True)
+    # Issue 16: a pending appeal (申诉) of the 差评 stops the overdue count; `closure` says why a demand closed
+    # other than by a callback ("appeal_upheld": 申诉成立).
+    appeal_pending = fields.Boolean(load_default=False)
+    closure = fields.String(load_default=None, allow_none=True)
 
 
 class DemandOverdueSchema(Schema):
@@ -160,6 +168,22 @@ class ExclusionStateSchema(Schema):
     appeal = fields.String(load_default=None, allow_none=True)
 
 
+class AppealSchema(Schema):
+    """`appeal.filed` and `appeal.decided`: a department's appeal (申诉) of a 差评 and the administrator's decision.
+
+    Never the enterprise: the demand id names the 差评 (one 差评 demand per rating), the department its appellant.
+    """
+    class Meta:
+        unknown = EXCLUDE
+    appeal_id = fields.String(required=True, validate=validate.Length(min=1))
+    demand_id = fields.String(required=True, validate=validate.Length(min=1))
+    department = fields.String(required=True, validate=validate.Length(min=1))
+    period = Period(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("pending", "upheld", "rejected")))
+    filed_at = fields.AwareDateTime(required=True)
+    decided_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
 DATA_SCHEMAS = {
     RESPONSE_SUBMITTED: RatingsEventSchema,
     VISIT_RECORDED: RatingsEventSchema,
@@ -171,6 +195,8 @@ DATA_SCHEMAS = {
     PERIOD_RELEASED: PeriodReleasedSchema,
     RATING_EXCLUDED: ExclusionStateSchema,
     RATING_RESTORED: ExclusionStateSchema,
+    APPEAL_FILED: AppealSchema,
+    APPEAL_DECIDED: AppealSchema,
 }
 
 

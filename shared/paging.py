@@ -9,10 +9,12 @@ from marshmallow import Schema, fields, validate
 
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 1000
+MAX_PAGE = 1_000_000  # so that skip = (page - 1) · per_page fits the database's 8-byte integers
 
 
 class PageArgsSchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1), metadata={"description": "from 1"})
+    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE),
+                          metadata={"description": f"from 1, at most {MAX_PAGE:,}"})
     per_page = fields.Integer(load_default=DEFAULT_PER_PAGE, validate=validate.Range(1, MAX_PER_PAGE),
                               metadata={"description": f"default {DEFAULT_PER_PAGE}, at most {MAX_PER_PAGE}"})
 

@@ -1,5 +1,6 @@
 """What both web processes share: the flask-smorest Api, one JSON error shape, health, local docs,
 request ids and access logs, `/metrics`, and 503 + Retry-After while a dependency is away."""
+import hashlib
 import io
 import ipaddress
 import logging
@@ -135,6 +136,14 @@ def observe_requests(app, process):
         g.request_id = observe.clean_request_id(request.headers.get(REQUEST_ID_HEADER)) or uuid.uuid4().hex
         g.request_id_token = observe.REQUEST_ID.set(g.request_id)
 
+    def logged_path():
+        """The path, an invitation token in it (`/s/<token>`) replaced by the start of its digest: logs, like
+        the database, must not hold links that answer as an enterprise (the digest still finds the record)."""
+        token = (request.view_args or {}).get("token")
+        if not isinstance(token, str) or not token:
+            return request.path
+        return request.path.replace(token, "~" + hashlib.sha256(token.encode()).hexdigest()[:12])
+
     @app.after_request
     def finish(response):
         started = g.get("started")
@@ -146,8 +155,9 @@ def observe_requests(app, process):
         observe.HTTP_REQUESTS.labels(process, request.method, route, str(response.status_code)).inc()
         observe.HTTP_SECONDS.labels(process, route).observe(seconds)
         if route not in ("/metrics", "/healthz", "/readyz"):
-            access_log.info("%s %s %s %.1f ms", request.method, request.path, response.status_code, seconds * 1000,
-                            extra={"method": request.method, "path": request.path, "route": route,
+            path = logged_path()
+            access_log.info("%s %s %s %.1f ms", request.method, path, response.status_code, seconds * 1000,
+                            extra={"method": request.method, "path": path, "route": route,
                                    "status": response.status_code, "ms": round(seconds * 1000, 1),
                                    "remote": request.remote_addr})
         return response
@@ -313,21 +323,3 @@ def health_routes(app, checks):
                 if name in OUTAGES:
                     OUTAGES[name].failed(exc)
         return {"ready": ready, "checks": results}, 200 if ready else 503
-
-
-class RateLimiter:
-    """Fixed one-minute windows per client address, per process: the console's login brake only. Public
-    requests and wrong API keys are counted across processes in MongoDB (shared/limits.py)."""
-
-    def __init__(self, per_minute):
-        self.per_minute = per_minute
-        self._window, self._counts = 0, {}
-
-    def allow(self, client):
-        if self.per_minute <= 0:
-            return True
-        window = int(time.time() // 60)
-        if window != self._window:
-            self._window, self._counts = window, {}
-        self._counts[client] = self._counts.get(client, 0) + 1
-        return self._counts[client] <= self.per_minute

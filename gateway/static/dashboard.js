@@ -239,7 +239,7 @@ async function drill(code) {
       : `指数 ${fmt(d.index)}（95%区间 ${indexInterval(d.ci95)}），第 ${d.rank} 名，样本企业 ${d.n} 家，满意率 ${pct(d.satisfied_rate)}，差评率 ${pct(d.bad_rate)}。`,
     d.laggard ? el("span", { class: "badge" }, "落后单位") : ""));
   detail.append(el("h3", {}, "分指标"), table(["指标", "样本企业", "指数", "95%区间"], d.indicators.map((i) =>
-    el("tr", {}, el("td", {}, i.indicator), el("td", {}, i.n ?? "—"),
+    el("tr", {}, el("td", {title: i.indicator}, i.name || i.indicator), el("td", {}, i.n ?? "—"),
       i.suppressed ? el("td", { class: "suppressed" }, SUPPRESSED) : el("td", {}, fmt(i.index)), el("td", {}, indexInterval(i.ci95))))));
   detail.append(el("h3", {}, "季度走势"));
   const last = trend[trend.length - 1];

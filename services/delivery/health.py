@@ -1,10 +1,9 @@
 """The delivery worker over HTTP: `/healthz` (alive), `/readyz` (broker and database reachable), `/metrics`
 (Prometheus text: deliveries by outcome, pending deliveries and the age of the oldest one)."""
-import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from shared import health_server
 from shared.domain import utcnow
 
 OUTCOMES = ("delivered", "retry", "failed")
@@ -51,37 +50,5 @@ def metrics_text(health, db):
 
 
 def serve(health, port, db):
-    """Serve on 0.0.0.0:`port` in a daemon thread; returns the server (port 0 picks one)."""
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            content_type = "application/json"
-            if self.path == "/healthz":
-                status, body = 200, {"status": "ok"}
-            elif self.path == "/readyz":
-                try:
-                    db.ping()
-                    health.mongo_ok = True
-                except Exception:  # unreachable for any reason means not ready
-                    health.mongo_ok = False
-                body = health.snapshot()
-                status = 200 if body["ready"] else 503
-            elif self.path == "/metrics":
-                try:
-                    status, body, content_type = 200, metrics_text(health, db), "text/plain; version=0.0.4"
-                except Exception as exc:  # the database is away: say so rather than hang the scrape
-                    status, body = 503, {"message": f"database unavailable: {exc!r}"[:200]}
-            else:
-                status, body = 404, {"message": "not found"}
-            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
-    threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
-    return server
+    """Serve the delivery worker's health on 127.0.0.1:`port` (shared/health_server.py)."""
+    return health_server.serve(port, lambda: health_server.pinged(health, db.ping), lambda: metrics_text(health, db))

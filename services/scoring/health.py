@@ -1,13 +1,10 @@
-"""The worker's health over HTTP: `/healthz` (alive), `/readyz` (broker and database reachable, and no
-batch stuck uncommitted for longer than STALL_SECONDS) and `/metrics` (Prometheus)."""
-import json
-import threading
+"""The scoring worker's health (shared/health_server.py serves it): `/readyz` means broker and database reachable
+and no batch stuck uncommitted for longer than STALL_SECONDS; `/metrics` adds queue depths and the worker's gauges."""
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client.core import GaugeMetricFamily
 
-from shared import amqp, observe
+from shared import amqp, health_server, observe
 
 # A batch that has waited this long for its commit (the database away, a lock held by a dead transaction)
 # makes the worker not ready: an orchestrator or an operator sees the stall instead of a green light.
@@ -76,34 +73,5 @@ def serve(health, port, ping_mongo, amqp_url=None):
 
     extras.append(observe.FunctionCollector(worker_gauges))
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            content_type = "application/json"
-            if self.path == "/healthz":
-                status, body = 200, {"status": "ok"}
-            elif self.path == "/readyz":
-                try:
-                    ping_mongo()
-                    health.mongo_ok = True
-                except Exception:  # unreachable for any reason means not ready
-                    health.mongo_ok = False
-                body = health.snapshot()
-                status = 200 if body["ready"] else 503
-            elif self.path == "/metrics":
-                status, body, content_type = 200, observe.metrics_text(extras), "text/plain; version=0.0.4"
-            else:
-                status, body = 404, {"message": "not found"}
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    # Loopback only, as the web processes listen: probes run beside the worker (compose runs them in its container).
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
-    return server
+    return health_server.serve(port, lambda: health_server.pinged(health, ping_mongo),
+                               lambda: observe.metrics_text(extras))

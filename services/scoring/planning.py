@@ -18,6 +18,8 @@ class BatchWrites:
     periods: set = field(default_factory=set)
     demands: dict = field(default_factory=dict)  # demand id → newest state in this batch (not older than stored)
     releases: list = field(default_factory=list)  # period.released data: snapshot the period after this batch
+    # "department|indicator" → what the survey calls it (its questions' text differs per department; newest wins)
+    indicators: dict = field(default_factory=dict)
     exclusions: dict = field(default_factory=dict)  # exclusion id → newest state in this batch (newer than stored)
 
     def __bool__(self):
@@ -192,6 +194,8 @@ def plan_batch(batch, already_processed, demand_versions=None, exclusion_states=
             for rating in rating_docs(message, covered.get(data["source_id"], frozenset())):
                 writes.ratings.append(rating)
                 add_to_voice(writes, rating)
+            writes.indicators.update({f'{r["department"]}|{r["indicator"]}': r["indicator_name"]
+                                      for r in data["ratings"] if r.get("indicator_name")})
             if data.get("nps") is not None:
                 writes.nps.append({"_id": data["source_id"], "period": data["period"],
                                    "enterprise": data["enterprise"]["code"], "score": data["nps"],

@@ -33,6 +33,7 @@ class ScoresStore:
         self.client = mongo.client(config.mongo_url)
         self.db = self.client[config.scores_db]
         self.shard = config.worker_id           # this worker's shard of each aggregate
+        self.named_indicators = {}              # indicator names this process has written (so a batch rarely writes one)
         self.min_n = config.min_n               # a release holds back what fewer enterprises changed
         self.ratings = self.db.ratings          # every rating, as received: the ground truth
         self.voices = self.db.voices            # per period, department, enterprise: its ratings as Σw·p, Σw parts
@@ -43,6 +44,7 @@ class ScoresStore:
         self.nps_voices = self.db.nps_voices    # per period and enterprise: its latest NPS answer
         self.nps_aggregates = self.db.nps_aggregates  # per period and shard: promoters, passives, detractors
         self.departments = self.db.departments
+        self.indicators = self.db.indicators    # what each indicator is called (from the survey definitions)
         self.demands = self.db.demands          # newest state of each demand (by version), for demand figures
         self.releases = self.db.releases        # one per release (通报) of a period: what portals read
         self.released = self.db.released        # the documents of each release, frozen (snapshot)
@@ -119,6 +121,11 @@ class ScoresStore:
             if writes.departments:
                 self.departments.bulk_write([UpdateOne({"_id": code}, {"$set": {"name": name}}, upsert=True)
                                              for code, name in writes.departments.items()], session=session)
+            renamed = {code: name for code, name in writes.indicators.items() if self.named_indicators.get(code) != name}
+            if renamed:  # an upsert is slow on the embedded server: only names this process has not written yet
+                self.indicators.bulk_write([UpdateOne({"_id": key}, {"$set": dict(zip(
+                    ("department", "indicator"), key.split("|", 1), strict=True), name=name)}, upsert=True)
+                    for key, name in renamed.items()], ordered=False, session=session)
             if writes.demands:
                 # Read in this transaction's snapshot: a concurrent worker's write to the same demand is a
                 # write conflict, and the transaction is retried with the newer stored version.
@@ -130,7 +137,9 @@ class ScoresStore:
             for release in writes.releases:  # after the batch's own writes: the snapshot includes them
                 self.snapshot(release, session)
             return writes
-        return mongo.run_transaction(self.client, work)
+        writes = mongo.run_transaction(self.client, work)
+        self.named_indicators.update(writes.indicators)
+        return writes
 
     def write_voices(self, writes, voice_ratings, flipped, session):
         """The voices, ratings' marks and this worker's aggregate shards a transaction changes: voices of new

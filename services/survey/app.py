@@ -5,9 +5,10 @@ import logging
 from flask import Flask, make_response, request
 
 from services.survey.bootstrap import bootstrap
-from services.survey.console.sessions import COOKIE as CONSOLE_COOKIE
-from services.survey.console.sessions import ConsoleSessions
+from services.survey.console.store import COOKIE as CONSOLE_COOKIE
+from services.survey.console.store import ConsoleSessions
 from services.survey.demands import ledger
+from services.survey.flags.use_cases import scan as scan_flags
 from shared import config as config_module
 from shared import mongo
 from shared.errors import Unavailable
@@ -26,7 +27,7 @@ PUBLIC_PREFIXES = ("/api/v1/responses", "/s/")
 # One package per feature; each api module holds its blueprint.
 BLUEPRINT_MODULES = ("keys.api", "departments.api", "enterprises.api", "surveys.api", "surveys.xlsform_api",
                      "invitations.api", "answers.api", "visits.api", "demands.api", "webhooks.api", "releases.api", "responses.api",
-                     "exclusions.api")
+                     "exclusions.api", "appeals.api", "audit.api", "flags.api")
 PAGE_MODULES = ("answers.page", "visits.page", "console")  # console: the 营商办 and departments' pages
 
 
@@ -63,6 +64,7 @@ def create_app(config=None, background=True):
     for module in PAGE_MODULES:  # the pages phones open (not in the OpenAPI document)
         app.register_blueprint(importlib.import_module(f"services.survey.{module}").page)
     services.scheduler.every(config.overdue_sweep_seconds, lambda: ledger.sweep_overdue(services))
+    services.scheduler.every(config.flag_scan_seconds, lambda: scan_flags(services))
 
     health_routes(app, {"mongodb": services.store.ping,
                         "rabbitmq": lambda: services.outbox.publisher().ping() or _raise("broker unreachable")})

@@ -6,15 +6,20 @@ from dataclasses import dataclass, field
 from pymongo.errors import PyMongoError
 
 from services.survey.answers.store import Responses
+from services.survey.appeals.store import Appeals
+from services.survey.audit.store import AuditLog
 from services.survey.demands.store import Demands
 from services.survey.departments.store import Departments
 from services.survey.enterprises.store import Enterprises
 from services.survey.exclusions.store import Exclusions
+from services.survey.flags.store import Flags
+from services.survey.invitations.migration import hash_stored_tokens
 from services.survey.invitations.store import Invitations
 from services.survey.keys.store import Keys
 from services.survey.keys.use_cases import ensure_admin_key
 from services.survey.outbox import Outbox
 from services.survey.releases.store import Releases
+from services.survey.responses.store import AnswerArchive
 from services.survey.scheduler import Scheduler
 from services.survey.store import SurveyStore
 from services.survey.surveys.store import Surveys
@@ -37,10 +42,14 @@ class SurveyServices:
     surveys: Surveys
     invitations: Invitations
     responses: Responses
+    archive: AnswerArchive  # answers read back: pages, exports, comments
     visits: Visits
     demands: Demands
     releases: Releases
+    appeals: Appeals
+    audit: AuditLog  # read only: entries are staged by services.survey.audit.records.record in a unit of work
     exclusions: Exclusions
+    flags: Flags
     outbox: Outbox
     keyring: KeyRing
     limiter: SharedLimiter  # public requests per client, counted across processes
@@ -57,6 +66,8 @@ class SurveyServices:
         if not self.indexes_ready:
             try:
                 self.store.ensure_indexes()
+                self.flags.ensure_indexes()
+                hash_stored_tokens(self.store.db, self.config)  # before any link is looked up by its digest
                 ensure_admin_key(self)
             except PyMongoError as exc:
                 raise Unavailable("database unavailable; try again shortly") from exc
@@ -70,8 +81,11 @@ def bootstrap(config=None, client=None, outbox=None, transaction=mongo.run_trans
     store = SurveyStore(config, client)
     stores = {"keys": Keys(store), "departments": Departments(store), "enterprises": Enterprises(store),
               "surveys": Surveys(store), "invitations": Invitations(store), "responses": Responses(store),
+              "archive": AnswerArchive(store),
               "visits": Visits(store), "demands": Demands(store), "releases": Releases(store),
-              "exclusions": Exclusions(store)}
+              "appeals": Appeals(store), "audit": AuditLog(store),
+              "exclusions": Exclusions(store),
+              "flags": Flags(store)}
     # The relay publishes what the unit of work stored: the generic outbox and every store whose records
     # carry their own event.
     event_collections = ["outbox", *(s.collection.name for s in stores.values() if getattr(s, "holds_events", False))]

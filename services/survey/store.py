@@ -10,7 +10,8 @@ from shared import mongo
 
 class SurveyStore:
     COLLECTIONS = ("keys", "departments", "enterprises", "surveys", "invitations", "invitation_events",
-                   "responses", "outbox", "leases", "visits", "demands", "releases", "exclusions")
+                   "responses", "outbox", "leases", "visits", "demands", "releases", "appeals", "audit",
+                   "exclusions")
 
     def __init__(self, config, client=None):
         """`client`: a MongoClient, by default the process's one for `config.mongo_url` (tests pass a fake)."""
@@ -37,6 +38,9 @@ class SurveyStore:
             IndexModel([("department", ASCENDING), ("deadline", ASCENDING)]),
             IndexModel([("status", ASCENDING), ("deadline", ASCENDING)]),
         ])
+        self.appeals.create_indexes([IndexModel("demand", unique=True),  # one appeal per 差评
+                                     IndexModel([("department", ASCENDING), ("filed_at", ASCENDING)])])
+        self.audit.create_indexes([IndexModel("at"), IndexModel([("action", ASCENDING), ("at", ASCENDING)])])
         self.exclusions.create_indexes([IndexModel([("source_id", ASCENDING), ("active", ASCENDING)]),
                                         IndexModel([("period", ASCENDING), ("created_at", ASCENDING)])])
 

@@ -22,7 +22,7 @@ from shared.domain import SHANGHAI, utcnow
 from tests.api import HttpApi, ok
 from tests.e2e.conftest import screenshot
 from tests.factories import enterprise
-from tests.harness import Processes, RabbitVhost, make_config
+from tests.harness import Processes, RabbitVhost, make_config, poll
 
 pytestmark = pytest.mark.e2e
 SAMPLE_XLSFORM = Path(__file__).parents[2] / "docs" / "sample-xlsform.xlsx"
@@ -44,7 +44,8 @@ def county(request, mongo_server, browser):
     keys = {name: ok(api("POST", "/api/v1/keys", admin, {"role": "department", "name": DEPARTMENTS[name],
                                                            "department": name}), 201)["key"]
             for name in ("market", "tax")}
-    yield {"device": request.param, "url": procs.survey_url, "api": api, "admin": admin, "keys": keys}
+    yield {"device": request.param, "url": procs.survey_url, "api": api, "admin": admin, "keys": keys,
+           "gateway": HttpApi(procs.gateway_url)}
     procs.stop_all()
     vhost.delete()
 
@@ -92,6 +93,13 @@ def enterprise_files(tmp_path):
 def decode_pdf(pdf_bytes):
     pages = pypdfium2.PdfDocument(pdf_bytes)
     return [b.text for page in pages for b in zxingcpp.read_barcodes(page.render(scale=1.5).to_pil())]
+
+
+def navigate(page, selector):
+    """Click a link or a GET form's button and wait until the next page has loaded (the old page's elements
+    must not answer for the new one's)."""
+    with page.expect_navigation():
+        page.click(selector)
 
 
 def downloaded(page, selector):
@@ -195,7 +203,36 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     reminders = load_workbook(io.BytesIO(downloaded(page, "#download-unanswered"))).active
     assert {r[1] for r in reminders.iter_rows(min_row=2, values_only=True)} == set(links) - {answerer}
 
-    # 发布: the quarter's figures go to the portals (as POST /api/v1/periods/2026Q4/release).
+    # Four more enterprises answer (posted as their phones would): market is rated by five, enough to publish.
+    for code, level in zip([e["code"] for e in ents[1:5]], (4, 5, 4, 5)):
+        ok(api("POST", "/api/v1/responses", None, {"token": links[code].rsplit("/", 1)[1],
+                                                    "answers": {"q1": level, "q2": "否"}}), 202)
+
+    # 回答与意见: the answers with their enterprises (admin); filters narrow them as the API does; exports follow.
+    navigate(page, "header nav >> text=回答与意见")
+    assert page.locator("article.answer").count() == 5
+    page.select_option("select[name=level]", "2")
+    navigate(page, "#answer-filters button[type=submit]")
+    answer = page.locator("article.answer")
+    assert answer.count() == 1 and ents[0]["name"] in answer.inner_text()
+    assert answer.locator("dd.bad").inner_text() == "非常不满意"
+    page.select_option("select[name=township]", "石桥镇")
+    navigate(page, "#answer-filters button[type=submit]")
+    assert page.locator("article.answer").count() == 0 and "没有符合条件的答卷" in page.inner_text("#answers")
+    assert "township=%E7%9F%B3%E6%A1%A5%E9%95%87" in page.get_attribute("#export-xlsx", "href")
+    page.select_option("select[name=township]", "城关镇")
+    navigate(page, "#answer-filters button[type=submit]")
+    assert page.locator("article.answer").count() == 1
+    shot(page, county, "responses")
+    exported = {c for r in load_workbook(io.BytesIO(downloaded(page, "#export-xlsx"))).active.iter_rows(values_only=True)
+                for c in r}
+    assert ents[0]["name"] in exported and ents[1]["name"] not in exported  # 城关镇 too, but no 差评
+    exported = downloaded(page, "#export-csv").decode("utf-8-sig")
+    assert exported.count(answerer) == 1 and ents[1]["code"] not in exported
+
+    # 发布: the quarter's figures go to the portals (as POST /api/v1/periods/2026Q4/release), once scored.
+    poll(lambda: ok(county["gateway"]("GET", "/api/v1/departments/market/index?period=2026Q4", admin), 200)["n"] == 5,
+         timeout=30, what="the five answers scored")
     page.click("header nav >> text=发布")
     page.click("tr[data-period='2026Q4'] button")
     page.wait_for_selector("p.ok")
@@ -206,8 +243,14 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     page.click("header nav >> text=密钥")
     page.select_option("select[name=role]", "cadre")
     page.fill("input[name=name]", "张三（城关镇）")
+    expires = (utcnow() + timedelta(days=90)).astimezone(SHANGHAI).date()
+    page.fill("input[name=expires_at]", expires.isoformat())
     page.click("button:has-text('创建')")
     cadre_key = page.inner_text("#new-key").strip()
+    assert f"至 {expires.isoformat()} 23:59" in page.inner_text(".created-key")
+    listed = next(k for k in ok(api("GET", "/api/v1/keys", admin), 200)["keys"] if k["name"] == "张三（城关镇）")
+    assert listed["expires_at"].startswith(f"{expires.isoformat()}T15:59:59")  # end of that day in Shanghai
+    assert page.inner_text(f"tr[data-key='{listed['id']}'] td.expiry").startswith(expires.isoformat())
     qr = zxingcpp.read_barcodes(Image.open(io.BytesIO(page.locator("img.qr").screenshot())))
     assert [b.text for b in qr] == [f"{url}/visit#key={cadre_key}"]
     shot(page, county, "keys")
@@ -215,6 +258,7 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     # The cadre's visit brings two demands: one the admin assigns in the console, one to tax.
     visit = ok(api("POST", "/api/v1/visits", cadre_key, {
         "enterprise": ents[1]["code"], "visited_at": utcnow().isoformat(),
+        "ratings": [{"department": "market", "level": 3, "comment": "窗口排队时间较长，希望增加自助机"}],
         "demands": [{"department": "land", "category": "用地", "text": "厂房扩建用地指标迟迟未批"},
                     {"department": "tax", "category": "税务", "text": "出口退税进度咨询"}]}), 202)
     assigned_here, for_tax = visit["demand_ids"]
@@ -243,6 +287,34 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     assert "交办" in page.inner_text("ol.history")
     shot(page, county, "demand")
 
+    # 意见: what the cadre wrote down about market, with the enterprise's name for the administrator.
+    navigate(page, "header nav >> text=回答与意见")
+    navigate(page, "#to-comments")
+    page.select_option("select[name=department]", "market")
+    page.select_option("select[name=period]", "2026Q4")
+    navigate(page, "form.filters button[type=submit]")
+    comment = page.locator("article.comment")
+    assert comment.count() == 1 and "窗口排队时间较长" in comment.inner_text()
+    assert ents[1]["name"] in comment.inner_text()
+    shot(page, county, "comments")
+
+    # 可疑评价: the cadre recorded two enterprises' visits at the same moment (faster than one could travel);
+    # the scan flags it, and the queue shows the flag as GET /api/v1/flags lists it, filtered by kind.
+    poll(lambda: ok(api("GET", "/api/v1/flags?kind=cadre_travel", admin), 200)["total"], timeout=30,
+         what="the cadre_travel flag")
+    navigate(page, "header nav >> text=可疑评价")
+    page.select_option("select[name=kind]", "cadre_travel")
+    navigate(page, "form.filters button[type=submit]")
+    flagged = page.locator("article.flag")
+    assert flagged.count() == ok(api("GET", "/api/v1/flags?kind=cadre_travel", admin), 200)["total"] >= 1
+    assert "走访间隔过短" in flagged.first.inner_text() and "走访 2 次" in flagged.first.inner_text()
+    page.select_option("select[name=kind]", "wave")
+    navigate(page, "form.filters button[type=submit]")
+    assert page.locator("article.flag").count() == 0 and "没有符合条件" in page.inner_text("#flags")
+    page.select_option("select[name=kind]", "cadre_travel")
+    navigate(page, "form.filters button[type=submit]")
+    shot(page, county, "flags")
+
     # Forged posts: cross-site (no cookie) and same-site cross-origin (cookie, no token) are both refused.
     forged = (f"<form method=post action='{url}/console/demands/{late}/assign'><input name=department value=tax>"
               "</form><script>document.forms[0].submit()</script>")
@@ -253,6 +325,15 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
         assert answer.value.status == 403
     shot(page, county, "forged-refused")
     assert ok(api("GET", f"/api/v1/demands/{late}", admin), 200)["department"] == "market"
+    keys_before = len(ok(api("GET", "/api/v1/keys", admin), 200)["keys"])
+    forged_key = (f"<form method=post action='{url}/console/keys'><input name=role value=admin>"
+                  "<input name=name value=forged><input name=expires_at value=2027-01-01></form>"
+                  "<script>document.forms[0].submit()</script>")
+    page.route("http://evil.test/forged-key", lambda route: route.fulfill(content_type="text/html", body=forged_key))
+    with page.expect_response(f"{url}/console/keys") as answer:
+        page.goto("http://evil.test/forged-key")
+    assert answer.value.status == 403
+    assert len(ok(api("GET", "/api/v1/keys", admin), 200)["keys"]) == keys_before
 
     # The department: its own queue only, overdue first; it resolves the demand the admin assigned.
     market = new_page(browser, device)
@@ -262,12 +343,69 @@ def test_a_quarter_in_the_console(county, browser, tmp_path):
     assert ids[0] == late and set(ids) == {late, assigned_here, bad_rating} and for_tax not in ids
     assert "逾期" in market.locator(f"tr[data-id='{late}']").inner_text()
     shot(market, county, "queue")
-    for forbidden in ("/console/demands", "/console/enterprises", "/console/keys", f"/console/surveys/{survey_id}"):
+    for forbidden in ("/console/demands", "/console/enterprises", "/console/keys", f"/console/surveys/{survey_id}",
+                      "/console/responses", "/console/flags"):
         assert market.goto(url + forbidden).status == 403
     assert market.goto(f"{url}/console/demands/{for_tax}").status == 404
     shot(market, county, "refused")
     market.goto(f"{url}/console/demands/{bad_rating}")
     assert "匿名" in market.inner_text("dl.facts")  # a 差评's enterprise stays hidden without its consent
+
+    # 申诉: the department appeals the 差评 from its page; the appeal shows the rating, never the enterprise.
+    shot(market, county, "demand-bad-rating")
+    market.fill("#file-appeal textarea", "企业反映的事项属县税务局职责，非本单位办理范围")
+    market.click("#file-appeal button")
+    market.wait_for_selector("[data-status=pending]")
+    appeal_id = market.url.rsplit("/", 1)[1].split("?")[0]
+    assert "非常不满意" in market.inner_text("dl.facts") and market.locator(".anonymous").count() == 1
+    assert ents[0]["name"] not in market.inner_text("main") and ents[0]["code"] not in market.inner_text("main")
+    shot(market, county, "appeal-department")
+    market.goto(f"{url}/console/demands/{bad_rating}")
+    assert "待复核" in market.inner_text("#appeal") and market.locator("#file-appeal").count() == 0  # once
+
+    # A forged decision is refused; the administrator decides in the queue, through the appeal's use case.
+    forged_decision = (f"<form method=post action='{url}/console/appeals/{appeal_id}/decide'>"
+                       "<input name=decision value=upheld></form><script>document.forms[0].submit()</script>")
+    page.route("http://evil.test/forged-decision",
+               lambda route: route.fulfill(content_type="text/html", body=forged_decision))
+    with page.expect_response(f"{url}/console/appeals/{appeal_id}/decide") as answer:
+        page.goto("http://evil.test/forged-decision")
+    assert answer.value.status == 403
+    assert ok(api("GET", f"/api/v1/appeals/{appeal_id}", admin), 200)["status"] == "pending"
+    page.goto(url + "/console")
+    page.click("header nav >> text=申诉复核")
+    page.wait_for_selector(f"tr[data-appeal='{appeal_id}']")
+    shot(page, county, "appeals")
+    page.click(f"tr[data-appeal='{appeal_id}'] a")
+    assert ents[0]["name"] in page.inner_text("dl.facts")  # the administrator sees who rated
+    page.check("#decide input[value=upheld]")
+    page.fill("#decide textarea", "经核实，所反映事项属县税务局职责")
+    page.click("#decide button[type=submit]")
+    page.wait_for_selector("[data-status=upheld]")
+    decided = ok(api("GET", f"/api/v1/appeals/{appeal_id}", admin), 200)
+    assert decided["status"] == "upheld" and decided["note"] == "经核实，所反映事项属县税务局职责"
+    assert ok(api("GET", f"/api/v1/demands/{bad_rating}", admin), 200)["status"] == "closed"
+    shot(page, county, "appeal")
+    market.goto(f"{url}/console/appeals")
+    assert "申诉成立" in market.inner_text(f"tr[data-appeal='{appeal_id}']")
+
+    # Its own figures: 2026Q4 as released to the portals (five enterprises: published), and its 差评.
+    market.click("header nav >> text=本单位评价")
+    assert market.inner_text("select[name=period] option[selected]").startswith("2026Q4")
+    released = ok(county["gateway"]("GET", "/api/v1/departments/market/index?period=2026Q4&release=1", admin), 200)
+    assert market.locator("#suppressed").count() == 0 and market.inner_text("[data-figure=n]") == "5"
+    assert market.inner_text("[data-figure=index]") == f"{released['index']:.1f}"
+    assert market.inner_text("[data-figure=rank]") == "1 / 1"
+    assert market.inner_text("tr[data-levels]").split() == ["2", "2", "0", "0", "1"]  # 非常满意 … 非常不满意
+    assert market.inner_text("[data-figure=bad-raised]") == "1" and market.inner_text("[data-figure=bad-closed]") == "1"
+    shot(market, county, "figures")
+    # Its comments: the cadre's note, never the enterprise's name; asking for another department's changes nothing.
+    market.goto(f"{url}/console/comments?department=tax&period=2026Q4")
+    assert "县市场监督管理局" in market.inner_text("h1")
+    comment = market.locator("article.comment")
+    assert "窗口排队时间较长" in comment.inner_text() and ents[1]["name"] not in comment.inner_text()
+    assert comment.locator(".anonymous").count() == 1
+    shot(market, county, "comments-department")
     market.goto(f"{url}/console/demands/{assigned_here}")
     market.fill("#progress textarea", "已约企业现场踏勘")
     market.click("#progress button")

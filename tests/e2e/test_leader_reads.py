@@ -193,6 +193,8 @@ def test_report_cells_equal_the_api(system, county):
         assert row["说明"] == ("样本不足" if d["suppressed"] else None)
     assert any(row["落后单位"] for row in ranking) and any(row["说明"] for row in ranking)
     g1 = ok(gw("GET", f"/api/v1/departments/g1/index?period={Q3}", key), 200)
+    # named as the survey's questions name them (the dashboard shows the name, the code in its tooltip)
+    assert {i["indicator"]: i["name"] for i in g1["indicators"]} == {"service": "市场监管服务", "speed": "市场监管办事速度"}
     for ind in g1["indicators"]:
         row = next(x for x in rows(wb[f"指标 {ind['indicator']}"]) if x["单位代码"] == "g1")
         assert row["样本企业数"] == ind["n"] and close(row["指标指数"], ind["index"])

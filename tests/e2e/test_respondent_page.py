@@ -9,6 +9,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from services.survey.invitations.tokens import invitation_id
 from shared import mongo
 from shared.domain import utcnow
 from tests.api import ok
@@ -79,7 +80,7 @@ def choose(page, qid, value):
 
 
 def stored(county, token):
-    return county["db"].responses.find_one({"token": token})
+    return county["db"].responses.find_one({"invitation": invitation_id(token)})
 
 
 def scan(api, admin, token):
@@ -183,7 +184,7 @@ def test_a_lost_reply_is_resent_and_answered_once(county, phone):
     phone.click("#submit")
     phone.wait_for_selector("#thanks", state="visible", timeout=15000)
     assert len(attempts) == 2 and attempts[0] == attempts[1]
-    assert county["db"].responses.count_documents({"token": token}) == 1
+    assert county["db"].responses.count_documents({"invitation": invitation_id(token)}) == 1
 
 
 def test_without_javascript_the_plain_form_works(browser, county):
@@ -216,7 +217,7 @@ def test_without_javascript_the_plain_form_works(browser, county):
 def test_used_expired_closed_and_unknown_links_have_their_own_pages(system, county, phone):
     _, used_url, _ = county["links"][0]
     _, expired_url, expired_token = county["links"][4]
-    county["db"].invitations.update_one({"_id": expired_token}, {"$set": {"expires_at": utcnow() - timedelta(days=1)}})
+    county["db"].invitations.update_one({"_id": invitation_id(expired_token)}, {"$set": {"expires_at": utcnow() - timedelta(days=1)}})
     unknown_url = used_url.rsplit("/", 1)[0] + "/no-such-link"
     for name, link, status, heading in (("used", used_url, 200, "您已提交过本问卷"),
                                         ("expired", expired_url, 410, "链接已过期"),

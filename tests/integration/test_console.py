@@ -6,8 +6,8 @@ import re
 import pytest
 
 from services.survey import create_app
-from services.survey.console.sessions import COOKIE
-from tests.api import FlaskApi, ok
+from services.survey.console.store import COOKIE
+from tests.api import FlaskApi, ok, setup_survey
 from tests.factories import enterprise
 from tests.harness import poll
 
@@ -171,3 +171,96 @@ def test_a_quarter_is_released_from_the_console_as_through_the_api(app, county):
     assert "第 1 次" in client.get("/console/releases").get_data(as_text=True)
     department, _ = signed_in(app, county["keys"]["market"]["key"])
     assert department.get("/console/releases").status_code == 403
+
+
+def test_bad_filters_on_the_reading_pages_are_refused_on_the_page_never_a_500(app, county):
+    ok(county["api"]("POST", "/api/v1/surveys", county["admin"], {
+        "code": "q", "title": "问卷", "period": "2026Q4",
+        "questions": [{"id": "q1", "type": "rating5", "text": "服务", "department": "market"}]}), 201)
+    client, _ = signed_in(app, county["admin"])
+    assert client.get("/console/responses").status_code == 200
+    for path in ("/console/responses?level=9", "/console/responses?from=2026-13-40", "/console/responses?cursor=zz",
+                 "/console/comments?department=market&period=2026Q9", "/console/appeals?status=bogus",
+                 "/console/flags?kind=bogus", "/console/flags?page=0"):
+        reply = client.get(path)
+        assert reply.status_code == 400 and "筛选条件有误" in reply.get_data(as_text=True), path
+    department, _ = signed_in(app, county["keys"]["market"]["key"])
+    assert "还没有通报发布的季度" in department.get("/console/figures?period=nonsense").get_data(as_text=True)
+    for path in ("/console/responses", "/console/flags"):
+        assert department.get(path).status_code == 403
+
+
+def test_appeals_in_the_console_are_the_apis_own_each_department_its_own(app, county):
+    api, admin = county["api"], county["admin"]
+    bad = ok(api("POST", "/api/v1/visits", county["keys"]["cadre"]["key"], {
+        "enterprise": county["enterprise"]["code"], "visited_at": "2026-11-26T10:00:00+08:00",
+        "ratings": [{"department": "market", "level": 1, "comment": "窗口态度差"}]}), 202)["bad_rating_demand_ids"][0]
+    tax, _ = signed_in(app, county["keys"]["tax"]["key"])
+    token = csrf_of(tax, "/console/appeals")
+    stolen = tax.post(f"/console/demands/{bad}/appeal", data={"reason": "不是我们", "csrf": token},
+                      headers={"Origin": BASE})
+    assert stolen.status_code == 404  # another department's 差评 is as good as absent
+    market, _ = signed_in(app, county["keys"]["market"]["key"])
+    token = csrf_of(market, f"/console/demands/{bad}")
+    empty = market.post(f"/console/demands/{bad}/appeal", data={"reason": "", "csrf": token}, headers={"Origin": BASE})
+    assert empty.status_code == 400 and "申诉理由" in empty.get_data(as_text=True)
+    not_a_bad_rating = market.post(f"/console/demands/{county['demands'][0]}/appeal",
+                                   data={"reason": "x", "csrf": token}, headers={"Origin": BASE})
+    assert not_a_bad_rating.status_code == 400 and "只能对差评整改诉求申诉" in not_a_bad_rating.get_data(as_text=True)
+    filed = market.post(f"/console/demands/{bad}/appeal", data={"reason": "企业所述与事实不符", "csrf": token},
+                        headers={"Origin": BASE})
+    assert filed.status_code == 303
+    appeal_id = filed.headers["Location"].split("/")[-1].split("?")[0]
+    again = market.post(f"/console/demands/{bad}/appeal", data={"reason": "再次", "csrf": token},
+                        headers={"Origin": BASE})
+    assert again.status_code == 409 and "只能申诉一次" in again.get_data(as_text=True)
+    assert appeal_id in market.get("/console/appeals").get_data(as_text=True)
+    assert appeal_id not in tax.get("/console/appeals").get_data(as_text=True)
+    assert tax.get(f"/console/appeals/{appeal_id}").status_code == 404
+    page = market.get(f"/console/appeals/{appeal_id}").get_data(as_text=True)
+    assert "匿名" in page and county["enterprise"]["name"] not in page and 'id="decide"' not in page
+    assert market.post(f"/console/appeals/{appeal_id}/decide", data={"decision": "upheld", "csrf": token},
+                       headers={"Origin": BASE}).status_code == 403
+    client, _ = signed_in(app, admin)
+    assert appeal_id in client.get("/console/appeals").get_data(as_text=True)  # pending: the admin's queue
+    token = csrf_of(client, f"/console/appeals/{appeal_id}")
+    unknown = client.post(f"/console/appeals/{appeal_id}/decide", data={"decision": "maybe", "csrf": token},
+                          headers={"Origin": BASE})
+    assert unknown.status_code == 400
+    rejected = client.post(f"/console/appeals/{appeal_id}/decide",
+                           data={"decision": "rejected", "note": "差评属实", "csrf": token}, headers={"Origin": BASE})
+    assert rejected.status_code == 303
+    decided = ok(api("GET", f"/api/v1/appeals/{appeal_id}", admin), 200)
+    assert decided["status"] == "rejected" and decided["note"] == "差评属实"
+    twice = client.post(f"/console/appeals/{appeal_id}/decide", data={"decision": "upheld", "csrf": token},
+                        headers={"Origin": BASE})
+    assert twice.status_code == 409 and ok(api("GET", f"/api/v1/appeals/{appeal_id}", admin), 200)["status"] == \
+        "rejected"
+    assert appeal_id not in client.get("/console/appeals").get_data(as_text=True)  # no longer pending
+    assert appeal_id in client.get("/console/appeals?status=rejected").get_data(as_text=True)
+
+
+def test_a_key_with_an_expiry_in_the_past_is_refused_with_the_apis_reason(app, county):
+    client, _ = signed_in(app, county["admin"])
+    token = csrf_of(client, "/console/keys")
+    before = len(ok(county["api"]("GET", "/api/v1/keys", county["admin"]), 200)["keys"])
+    reply = client.post("/console/keys", data={"role": "cadre", "name": "过期", "expires_at": "2020-01-01",
+                                               "csrf": token}, headers={"Origin": BASE})
+    assert reply.status_code == 400 and "有效期须晚于现在" in reply.get_data(as_text=True)
+    assert len(ok(county["api"]("GET", "/api/v1/keys", county["admin"]), 200)["keys"]) == before
+
+
+def test_answers_page_by_the_apis_cursor_twenty_at_a_time(app, county):
+    api, admin = county["api"], county["admin"]
+    questions = [{"id": "q1", "type": "rating5", "text": "服务", "department": "market"}]
+    _, tokens, ents = setup_survey(api, admin, questions, [enterprise() for _ in range(21)], code="paged")
+    for e in ents:
+        ok(api("POST", "/api/v1/responses", None, {"token": tokens[e["code"]], "answers": {"q1": 4}}), 202)
+    client, _ = signed_in(app, admin)
+    first = client.get("/console/responses").get_data(as_text=True)
+    assert first.count('class="answer"') == 20 and "回到第一页" not in first
+    following = re.search(r'href="\?([^"]*cursor=[0-9a-f]+[^"]*)" id="next-page"', first)[1].replace("&amp;", "&")
+    second = client.get(f"/console/responses?{following}").get_data(as_text=True)
+    assert second.count('class="answer"') == 1 and 'id="next-page"' not in second and "回到第一页" in second
+    shown = set(re.findall(r'data-response="([0-9a-f]+)"', first + second))
+    assert len(shown) == 21  # every answer once, none twice

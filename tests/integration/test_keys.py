@@ -87,3 +87,20 @@ def test_wrong_keys_are_throttled_per_client_and_never_cached(apps, config):
                      environ_base={"REMOTE_ADDR": "203.0.113.5"}).status_code == 429
     assert other.get("/api/v1/departments", headers={"Authorization": f"Bearer {config.admin_key}"},
                      environ_base={"REMOTE_ADDR": "198.51.100.1"}).status_code == 200
+
+
+def test_the_key_list_pages_newest_first(apps, config):
+    api = FlaskApi(apps())
+    made = [ok(api("POST", "/api/v1/keys", config.admin_key, {"role": "cadre", "name": f"干部{i}"}), 201)["id"]
+            for i in range(3)]
+    reply = api("GET", "/api/v1/keys?per_page=2", config.admin_key)
+    first = ok(reply, 200)
+    assert first["per_page"] == 2 and first["total"] >= 3 and len(first["keys"]) == 2
+    assert 'rel="next"' in reply.headers["Link"]
+    everything = ok(api("GET", f"/api/v1/keys?per_page={first['total']}", config.admin_key), 200)["keys"]
+    ids = [k["id"] for k in everything]
+    assert [i for i in ids if i in made] == made[::-1]  # newest first
+    second = ok(api("GET", "/api/v1/keys?per_page=2&page=2", config.admin_key), 200)["keys"]
+    assert [k["id"] for k in first["keys"] + second] == ids[:len(first["keys"]) + len(second)]
+    assert api("GET", "/api/v1/keys?page=0", config.admin_key).status == 400
+    assert api("GET", f"/api/v1/keys?page={10**30}", config.admin_key).status == 400  # never past the database's integers

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from services.survey.invitations.tokens import invitation_id
 from shared.domain import utcnow
 from tests.api import FlaskApi, ok, setup_survey
 
@@ -40,20 +41,20 @@ def test_the_form_post_goes_through_the_same_acceptance(app, links):
     assert again.status_code == 200 and "提交成功" in again.get_data(as_text=True)
     other = client.post(f"/s/{token}", data={"q1": "1"})
     assert other.status_code == 200 and "您已提交过本问卷" in other.get_data(as_text=True)
-    assert [r["answers"] for r in store.responses.find({"token": token})] == [{"q1": 5, "q2": "好"}]
+    assert [r["answers"] for r in store.responses.find({"invitation": invitation_id(token)})] == [{"q1": 5, "q2": "好"}]
 
 
 def test_expired_unknown_and_closed_links_by_get_and_post(app, config, links):
     (_, expired, closed_one), _ = links
     store = app.extensions["manyi"].store
-    store.invitations.update_one({"_id": expired}, {"$set": {"expires_at": utcnow() - timedelta(minutes=1)}})
+    store.invitations.update_one({"_id": invitation_id(expired)}, {"$set": {"expires_at": utcnow() - timedelta(minutes=1)}})
     client = app.test_client()
     for method in (client.get, client.post):
         reply = method(f"/s/{expired}", data={"q1": "5"})
         assert reply.status_code == 410 and "链接已过期" in reply.get_data(as_text=True)
         reply = method("/s/no-such-token", data={"q1": "5"})
         assert reply.status_code == 404 and "链接无效" in reply.get_data(as_text=True)
-    survey_id = store.invitations.find_one({"_id": closed_one})["survey_id"]
+    survey_id = store.invitations.find_one({"_id": invitation_id(closed_one)})["survey_id"]
     ok(FlaskApi(app)("POST", f"/api/v1/surveys/{survey_id}/close", config.admin_key, {}), 200)
     for method in (client.get, client.post):
         reply = method(f"/s/{closed_one}", data={"q1": "5"})
@@ -67,6 +68,6 @@ def test_the_first_view_is_recorded_once(app, links):
     for _ in range(3):
         assert client.get(f"/s/{token}").status_code == 200
     events = list(app.extensions["manyi"].store.invitation_events.find({}))
-    assert len(events) == 1 and events[0]["token"] == token and events[0]["kind"] == "opened"
+    assert len(events) == 1 and events[0]["invitation"] == invitation_id(token) and events[0]["kind"] == "opened"
     assert client.get("/s/unknown").status_code == 404
     assert app.extensions["manyi"].store.invitation_events.count_documents({}) == 1

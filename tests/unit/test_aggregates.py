@@ -25,6 +25,7 @@ from services.scoring.planning import (
 from services.scoring.rescore import differences, nps_oracle, oracle
 from shared import messages, scoring
 from shared.config import load
+from tests.factories import enterprise, rating, ratings_event
 
 ENTERPRISES = [f"E{i}" for i in range(7)]
 DEPARTMENTS = ["market", "tax", "land"]
@@ -157,3 +158,12 @@ def test_the_derivation_is_exact_for_binary_fractions():
              "s2": scoring.quantized(62.5) ** 2 + scoring.quantized(37.5) ** 2}
     mean, sd, _ = scoring.stats_mean_sd_ci(stats["n"], stats["s1"], stats["s2"])
     assert mean == 50.0 and sd == math.sqrt(2 * 12.5 ** 2)
+
+
+def test_a_batch_carries_each_department_indicator_name_newest_last():
+    first = ratings_event(enterprise(), [{**rating("market", 5, "licensing"), "indicator_name": "许可办理"},
+                                         {**rating("tax", 4, "licensing"), "indicator_name": "纳税服务"}])
+    renamed = ratings_event(enterprise(), [{**rating("market", 3, "licensing"), "indicator_name": "许可证办理"},
+                                           rating("land", 5, "registration")])  # an older message: no name
+    writes = plan_batch([first, renamed], set())
+    assert writes.indicators == {"market|licensing": "许可证办理", "tax|licensing": "纳税服务"}

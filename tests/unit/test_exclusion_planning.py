@@ -206,3 +206,4 @@ def test_aggregates_equal_a_recomputation_without_the_excluded_whatever_the_orde
     for shard, batch in batches:
         memory.commit(batch, shard)
     assert memory.differences() == []
+

@@ -22,12 +22,16 @@ ENTS = {"A": {"name": "甲", "township": "城关镇", "scale": "small", "ownersh
 def rows(opened=None, answered=None):
     invitations = [inv("a-old", "A", 0), inv("a-new", "A", 40), inv("b-used", "B", 0), inv("b-new", "B", 40),
                    inv("c", "C", 0)]
-    return invitation_rows(invitations, ENTS, opened or {}, answered or {}, lambda t: f"https://x/s/{t}")
+    return invitation_rows(invitations, ENTS, opened or {}, answered or {}, lambda i: f"tok-{i['_id']}",
+                           lambda t: f"https://x/s/{t}")
 
 
 def test_one_line_per_enterprise_the_answered_invitation_else_the_latest():
-    got = {r["enterprise"]: (r["token"], r["status"]) for r in rows(opened={"c": T0}, answered={"b-used": T0})}
-    assert got == {"A": ("a-new", "sent"), "B": ("b-used", "answered"), "C": ("c", "opened")}
+    got = {r["enterprise"]: (r["id"], r["token"], r["url"], r["status"])
+           for r in rows(opened={"c": T0}, answered={"b-used": T0})}
+    assert got == {"A": ("a-new", "tok-a-new", "https://x/s/tok-a-new", "sent"),
+                   "B": ("b-used", "tok-b-used", "https://x/s/tok-b-used", "answered"),
+                   "C": ("c", "tok-c", "https://x/s/tok-c", "opened")}
 
 
 def test_status_filter():

@@ -6,6 +6,7 @@ import pytest
 from services.survey.answers.accept import accept
 from services.survey.demands import ledger, rules
 from services.survey.departments.use_cases import create_department
+from services.survey.invitations.tokens import invitation_id
 from services.survey.invitations.use_cases import invite
 from services.survey.surveys.schemas import SurveyDefinitionSchema
 from services.survey.surveys.use_cases import create_survey, open_survey
@@ -116,7 +117,8 @@ def test_a_bad_answer_or_an_unknown_or_expired_link_stores_and_publishes_nothing
     assert list(refused.value.errors) == ["q1"] and len(refused.value.errors["q1"]) == 2
     with pytest.raises(NotFound):
         accept(svc, "no-such-token", {"q1": 4})
-    svc.store.invitations.update_one({"_id": token}, {"$set": {"expires_at": utcnow() - timedelta(seconds=1)}})
+    svc.store.invitations.update_one({"_id": invitation_id(token)},
+                                     {"$set": {"expires_at": utcnow() - timedelta(seconds=1)}})
     with pytest.raises(Gone):
         accept(svc, token, {"q1": 4})
     assert svc.store.responses.count_documents({}) == 0 and svc.outbox.published == []

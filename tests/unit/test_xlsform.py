@@ -46,6 +46,21 @@ def test_select_one_hcp5_is_rating5_with_department_indicator_weight_required():
                  "indicator": "licensing", "weight": 2.0}
 
 
+def test_an_indicator_name_column_names_the_indicator():
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "survey"
+    sheet.append(["type", "name", "label", "department", "indicator", "indicator_name"])
+    sheet.append(["select_one hcp5", "q1", "您对市场监管局办理许可的满意程度", "market", "licensing", "许可办理"])
+    choices = book.create_sheet("choices")
+    for row in [("list_name", "name", "label"), *HCP5]:
+        choices.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    q, = definition_of(*parse(out.getvalue()))["questions"]
+    assert (q["indicator"], q["indicator_name"]) == ("licensing", "许可办理")
+
+
 def test_select_one_is_single_and_select_multiple_is_multi_with_labels_as_options():
     q1, q2 = mapped(("select_one yesno", "q1", "是否办理？"), ("select_multiple yesno", "q2", "哪些？", "true()"))["questions"]
     assert q1 == {"id": "q1", "text": "是否办理？", "required": False, "type": "single", "options": ["是", "否"]}

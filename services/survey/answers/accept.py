@@ -32,14 +32,15 @@ def response_id_of(survey_code, enterprise):
     return hashlib.sha256(f"{survey_code}\x1f{enterprise}".encode()).hexdigest()[:32]
 
 
-def replay(services, response_id, token, answers):
+def replay(services, response_id, inv_id, answers):
     """The outcome of a submission once an answer exists: its id for the identical resend, else 409."""
     previous = services.responses.get(response_id)
     if previous is None:
         return None
-    if previous["token"] == token and previous["fingerprint"] == fingerprint(answers):
+    same_link = previous.get("invitation") == inv_id
+    if same_link and previous["fingerprint"] == fingerprint(answers):
         return previous["_id"]
-    if previous["token"] == token:
+    if same_link:
         raise Conflict("this link has already been used to answer; one enterprise, one answer",
                        {"token": pair("链接已使用", "already used")})
     raise Conflict("this enterprise has already answered this survey",
@@ -52,12 +53,14 @@ def response_message(response_id, survey, enterprise, ratings, nps, at):
     return messages.envelope(messages.RESPONSE_SUBMITTED, data, id_=response_id, occurred_at=at)
 
 
-def accept(services, token, answers, contact_ok=False, reasons=None):
+def accept(services, token, answers, contact_ok=False, reasons=None, client=None, device=None):
     """Accept `answers` for `token` durably; returns the response id or raises a Refused (404, 409, 410, 400).
 
     `contact_ok`: the enterprise agrees that the departments it rates 1–2 may learn who it is (实名回访).
     `reasons` ({rating question id: text}) says why the enterprise gave a rating of 1–2; it travels with the
     差评 demand to the rated department, and is stored with the answer but never put in the event.
+    `client`, `device`: salted hashes of the client's address and of its device id (flags.use_cases), kept for
+    the burst rule.
     """
     reasons = form.clean_reasons(reasons)
     invitation = services.invitations.get(token)
@@ -68,7 +71,7 @@ def accept(services, token, answers, contact_ok=False, reasons=None):
     now = utcnow()
     status = "closed" if invitation.get("closed") else survey["status"]
     if invitation["expires_at"] <= now or status != "open":
-        done = replay(services, response_id, token, answers)
+        done = replay(services, response_id, invitation["_id"], answers)
         if done:
             return done
         why = "expired" if invitation["expires_at"] <= now else f"survey is {status}"
@@ -77,7 +80,7 @@ def accept(services, token, answers, contact_ok=False, reasons=None):
     if not errors:
         errors = form.validate_reasons(survey["questions"], form.clean_answers(survey["questions"], answers), reasons)
     if errors:
-        done = replay(services, response_id, token, answers)
+        done = replay(services, response_id, invitation["_id"], answers)
         if done:
             return done
         raise Invalid("some answers are not valid / 部分回答无效", errors)
@@ -85,9 +88,11 @@ def accept(services, token, answers, contact_ok=False, reasons=None):
     clean = form.clean_answers(survey["questions"], answers)
     ratings = form.ratings_of(survey["questions"], clean, survey.get("scale"))
     message = response_message(response_id, survey, enterprise, ratings, form.nps_of(survey["questions"], clean), now)
-    record = {"_id": response_id, "token": token, "survey_id": survey["_id"], "survey_code": survey["code"],
+    # The answer names its invitation by id (the token's digest): the token itself is never stored.
+    record = {"_id": response_id, "invitation": invitation["_id"], "survey_id": survey["_id"], "survey_code": survey["code"],
               "enterprise": enterprise["code"], "answers": clean, "contact_ok": bool(contact_ok),
-              **({"reasons": reasons} if reasons else {}), "fingerprint": fingerprint(answers), "created_at": now}
+              **({"reasons": reasons} if reasons else {}), **({"client": client} if client else {}),
+              **({"device": device} if device else {}), "fingerprint": fingerprint(answers), "created_at": now}
     # One unit of work: one journaled insert, or with 差评 demands one transaction, so neither exists alone.
     uow = services.unit_of_work()
     services.responses.add(uow, event_record(messages.RESPONSE_SUBMITTED, message, record))
@@ -97,7 +102,7 @@ def accept(services, token, answers, contact_ok=False, reasons=None):
     try:
         uow.commit()
     except AlreadyExists:  # the same answer sent twice at once, or another link of the same enterprise
-        return replay(services, response_id, token, answers)
+        return replay(services, response_id, invitation["_id"], answers)
     return response_id
 
 

@@ -1,6 +1,9 @@
 """`POST /api/v1/responses`: an enterprise's answers (no key: the personal token is the credential)."""
+from flask import request
+
 from services.survey.answers.accept import accept
 from services.survey.answers.schemas import ResponseAcceptedSchema, ResponseBodySchema
+from services.survey.flags.use_cases import client_hash, device_hash
 from services.survey.web import services
 from shared.web import Blueprint
 
@@ -16,4 +19,6 @@ blp = Blueprint("responses", __name__, url_prefix="/api/v1", description="Answer
 @blp.doc(security=[])
 def submit(body):
     """Submit an enterprise's answers; 202 only once they are durable. The identical resend gets the same 202."""
-    return {"response_id": accept(services(), body["token"], body["answers"], body["contact_ok"], body.get("reasons"))}
+    svc = services()
+    return {"response_id": accept(svc, body["token"], body["answers"], body["contact_ok"], body.get("reasons"),
+                                  client_hash(svc, request.remote_addr), device_hash(svc, request.cookies))}

@@ -4,11 +4,12 @@
 sends JSON to `POST /api/v1/responses`. Without scripts the browser posts the form to `POST /s/{token}`,
 which goes through the same `answers.accept`.
 """
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, make_response, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from services.survey.answers.accept import accept, response_id_of
 from services.survey.answers.form_post import answers_from_form, condition_text, contact_ok_from_form, reasons_from_form
+from services.survey.flags.use_cases import DEVICE_COOKIE, DEVICE_COOKIE_DAYS, client_hash, device_hash, new_device_id
 from services.survey.web import services
 from shared.domain import LEVEL_NAMES, local_time, utcnow
 from shared.errors import Refused
@@ -75,7 +76,11 @@ def respondent_page(token):
     if invitation is None:
         return message(404, **UNKNOWN)
     services().invitations.mark_opened(invitation, utcnow())
-    return unavailable(token, invitation, survey, enterprise) or questionnaire(token, survey, enterprise)
+    response = make_response(unavailable(token, invitation, survey, enterprise) or questionnaire(token, survey, enterprise))
+    if DEVICE_COOKIE not in request.cookies:
+        response.set_cookie(DEVICE_COOKIE, new_device_id(), max_age=DEVICE_COOKIE_DAYS * 86400, httponly=True,
+                            samesite="Lax", secure=request.is_secure)
+    return response
 
 
 @page.post("/s/<token>")
@@ -87,7 +92,8 @@ def submit_form(token):
     try:
         answers = answers_from_form(survey["questions"], request.form)
         accept(services(), token, answers, contact_ok_from_form(request.form),
-               reasons_from_form(survey["questions"], answers, request.form))
+               reasons_from_form(survey["questions"], answers, request.form), client_hash(services(), request.remote_addr),
+               device_hash(services(), request.cookies))
     except Refused as rejected:
         if rejected.code == 400:
             return questionnaire(token, survey, enterprise, values=request.form, errors=rejected.errors,

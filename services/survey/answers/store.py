@@ -14,16 +14,16 @@ class Responses:
         return uow.add("responses", record)
 
     def get(self, response_id):
-        """The stored answer's token and fingerprint (what a resend is compared with), or None."""
-        return self.collection.find_one({"_id": response_id}, {"fingerprint": 1, "token": 1})
+        """The stored answer's invitation and fingerprint (what a resend is compared with), or None."""
+        return self.collection.find_one({"_id": response_id}, {"fingerprint": 1, "invitation": 1})
 
     def exists(self, response_id):
         return self.collection.find_one({"_id": response_id}, {"_id": 1}) is not None
 
-    def tokens(self, response_ids):
-        """The tokens that answered, among the answers `response_ids`."""
-        return {r["token"] for r in mongo.find_in(self.collection, "_id", response_ids, {"token": 1})}
+    def invitations(self, response_ids):
+        """The invitations (ids) that answered, among the answers `response_ids`."""
+        return {r.get("invitation") for r in mongo.find_in(self.collection, "_id", response_ids, {"invitation": 1})}
 
     def of_survey_code(self, code):
-        """[{token, enterprise, created_at}] of every answer to any version of a survey."""
-        return list(self.collection.find({"survey_code": code}, {"token": 1, "enterprise": 1, "created_at": 1}))
+        """[{invitation, enterprise, created_at}] of every answer to any version of a survey."""
+        return list(self.collection.find({"survey_code": code}, {"invitation": 1, "enterprise": 1, "created_at": 1}))

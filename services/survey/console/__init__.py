@@ -2,7 +2,18 @@
 
 Importing the page modules registers their routes on the one `console` blueprint.
 """
-from services.survey.console import auth, cadre, demands, enterprises, keys, releases, surveys  # noqa: F401  (routes)
+from services.survey.console import (  # noqa: F401  (routes)
+    auth,
+    cadre,
+    demands,
+    enterprises,
+    figures,
+    integrity,
+    keys,
+    releases,
+    responses,
+    surveys,
+)
 from services.survey.console.web import page
 
 __all__ = ["page"]

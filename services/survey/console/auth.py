@@ -1,10 +1,10 @@
 """Signing in and out of the console, and its home page (each role lands on its own work)."""
 from flask import current_app, g, redirect, request, url_for
 
-from services.survey.console.sessions import COOKIE, LIFETIME
+from services.survey.console.store import COOKIE, LIFETIME
 from services.survey.console.web import CONSOLE_ROLES, page, render, same_origin, sessions
 from services.survey.web import services
-from shared.web import RateLimiter
+from shared.limits import SharedLimiter
 
 HOME = {"admin": "console.demands", "department": "console.queue", "cadre": "console.cadre"}
 
@@ -35,14 +35,21 @@ def login():
 
 @page.post("/login")
 def login_post():
-    limiter = current_app.extensions.setdefault("manyi.console_limiter", RateLimiter(services().config.rate_limit))
+    # Both brakes count in MongoDB, so they hold across every process and host (shared/limits.py): sign-in
+    # attempts per client, and wrong keys per client in the same count as the API's (one budget of guesses).
+    svc, client = services(), request.remote_addr or "-"
+    limiter = current_app.extensions.setdefault(
+        "manyi.console_limiter", SharedLimiter(svc.store.db.limits, svc.config.rate_limit, "console-login"))
     if not same_origin():
         return login_page("请求被拒绝：来源不符。", 403)
-    if not limiter.allow(request.remote_addr or "-"):
+    failures = svc.keyring.failures
+    if not limiter.hit(client) or (failures and failures.over(client)):
         return login_page("尝试过于频繁，请一分钟后再试。", 429)
     key = request.form.get("key", "").strip()
-    record = services().keyring.resolve(key) if key else None
+    record = svc.keyring.resolve(key) if key else None
     if record is None:
+        if failures:
+            failures.hit(client)
         return login_page("密钥无效，请核对后重试。", 401)
     if record["role"] not in CONSOLE_ROLES:
         return login_page("门户密钥请登录看板（/dashboard），控制台供营商办、责任单位和走访干部使用。", 403)

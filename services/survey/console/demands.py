@@ -89,11 +89,13 @@ def demand(demand_id, errors=None, status=200):
         found = rules.as_seen_by(g.key, ledger.read(services(), demand_id, g.key))
     except (NotFound, Forbidden):
         abort(404)  # another department's demand is as good as absent
+    from services.survey.console.integrity import appeal_of_demand  # (integrity's pages import this module)
     enterprise = None
     if found.get("enterprise"):
         enterprise = services().enterprises.get(found["enterprise"]) or {"code": found["enterprise"]}
     return render("demand.html", demand=row(found, utcnow()), enterprise=enterprise, departments=departments(),
                   errors=errors or {}, form=request.form, may=lambda action: g.key["role"] in ledger.ACTORS[action],
+                  appeal=appeal_of_demand(found),
                   today=date.today().isoformat()), status
 
 

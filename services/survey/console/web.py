@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
-from services.survey.console.sessions import COOKIE, DATABASE_DOWN, csrf_matches
+from services.survey.console.store import COOKIE, DATABASE_DOWN, csrf_matches
 from services.survey.web import UPLOAD_LIMIT
 from shared.domain import LEVEL_NAMES, SHANGHAI
 from shared.errors import Refused, Unavailable
@@ -18,7 +18,7 @@ from shared.errors import Refused, Unavailable
 page = Blueprint("console", __name__, url_prefix="/console")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "frame-ancestors 'self'; form-action 'self'; base-uri 'none'")
-ROLE_NAMES = {"admin": "营商办管理员", "department": "责任单位", "cadre": "走访干部", "portal": "门户"}
+ROLE_NAMES = {"admin": "营商办管理员", "department": "责任单位", "cadre": "走访干部", "portal": "门户", "system": "系统"}
 CONSOLE_ROLES = ("admin", "department", "cadre")
 UPLOADS = ("console.enterprise_import_post", "console.survey_import")
 
@@ -95,7 +95,8 @@ def attempt(use_case, *args, **kwargs):
 
 
 STATUS_NAMES = {"received": "待交办", "assigned": "办理中", "resolved": "已办结待回访", "closed": "已销号"}
-ACTION_NAMES = {"receive": "受理", "assign": "交办", "progress": "进展", "resolve": "办结", "callback": "回访"}
+ACTION_NAMES = {"receive": "受理", "assign": "交办", "progress": "进展", "resolve": "办结", "callback": "回访",
+                "appeal": "申诉", "appeal_upheld": "申诉成立", "appeal_rejected": "申诉驳回"}
 CATEGORY_NAMES = {"bad_rating": "差评整改"}
 
 
@@ -140,7 +141,8 @@ FIELD_NAMES = {"name": "名称", "scale": "企业规模", "ownership": "所有�
                "industry": "行业", "code": "代码", "department": "责任单位", "deadline": "办理期限", "note": "进展",
                "resolution": "办结情况", "level": "评价", "comment": "回访记录", "role": "角色", "period": "季度",
                "title": "标题", "status": "状态", "file": "文件", "header": "表头", "questions": "题目",
-               "enterprises": "企业", "_schema": "表单"}
+               "enterprises": "企业", "expires_at": "有效期", "reason": "申诉理由", "decision": "复核结论",
+               "demand": "诉求", "_schema": "表单"}
 MESSAGES = [(re.compile(r"^Missing data for required field\.$"), "必填"),
             (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), r"长度须为 \1–\2 个字符"),
             (re.compile(r"^Shorter than minimum length 1\.$"), "不能为空"),

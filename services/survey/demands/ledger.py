@@ -8,6 +8,7 @@ id names the demand: the unique id makes them once only.
 import logging
 import uuid
 
+from services.survey.audit import records as audit_records
 from services.survey.demands import rules
 from services.survey.outbox import event_record
 from services.survey.unit_of_work import StaleUpdate
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 SYSTEM = {"role": "system", "name": "差评自动整改"}
 SWEEP_BATCH = 500
 ATTEMPTS = 3  # a change that lost a race is tried again on the demand as it now is
+AUDITED = {"assign": "demand.assign", "callback": "demand.callback"}  # steps the audit log records (issue 16)
 
 
 def new_id():
@@ -75,12 +77,23 @@ def change(services, demand_id, key, make_change):
         uow = services.unit_of_work()
         services.demands.update(uow, demand, step, after)
         uow.event(messages.DEMAND_UPDATED, rules.updated_event(after))
+        audit_step(uow, key, demand, step)
         try:
             uow.commit()
             return after
         except StaleUpdate:
             continue
     raise Conflict("the demand keeps changing; try again", {"version": pair("诉求正被他人修改，请重试", "try again")})
+
+
+def audit_step(uow, key, demand, step):
+    """The audit entry of an assignment or a callback, in the unit of work of the step."""
+    action = AUDITED.get(step.entry["action"])
+    if action:
+        details = {k: step.entry[k].isoformat() if hasattr(step.entry[k], "isoformat") else step.entry[k]
+                   for k in ("department", "deadline", "level", "from", "to") if k in step.entry}
+        audit_records.record(uow, key, action, f"demand:{demand['_id']}", why=step.entry.get("comment"),
+                             details=details, at=step.entry["at"])
 
 
 # --- the steps, as the JSON API and the console both take them ------------------------------------------

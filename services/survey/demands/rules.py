@@ -6,6 +6,7 @@ demand's `version`, which the `demand.updated` event carries so that readers kee
 """
 import functools
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -120,6 +121,18 @@ def bad_rating_text(level, subject, comment=None):
     return f"{text}；企业意见：{comment}" if comment else text
 
 
+_BAD_RATING_TEXT = re.compile(r"差评整改：「(?P<subject>.*?)」评价为「[^」]*」（(?P<level>[1-5]) 级）(?:；企业意见：(?P<comment>.*))?",
+                              re.DOTALL)
+
+
+def rating_of(demand):
+    """The 差评 a demand rectifies, read back from its text (bad_rating_text): {level, subject, comment}, or None."""
+    found = _BAD_RATING_TEXT.fullmatch(demand.get("text") or "")
+    if demand.get("category") != BAD_RATING or not found:
+        return None
+    return {"level": int(found["level"]), "subject": found["subject"], "comment": found["comment"]}
+
+
 def new_bad_rating(id_, department, text, at, actor, enterprise, source, terms, contact_ok=False):
     """A 差评 rectification demand: opened already assigned to the rated department, due in 15 working days.
 
@@ -184,6 +197,27 @@ def callback(demand, level, comment, at, actor, terms):
                                  comment=comment, deadline=changes.get("deadline")))
 
 
+# --- appeals (申诉复核) of the 差评 a demand rectifies ----------------------------------------------------------
+APPEAL_UPHELD = "appeal_upheld"  # `closure` of a 差评 demand closed because its appeal was upheld (申诉成立)
+CLOSURES = {APPEAL_UPHELD: "申诉成立"}
+
+
+def appeal_filed(demand, appeal_id, at, actor):
+    """The department appealed the 差评: while pending the demand does not count as overdue; its status stays."""
+    return Change({"appeal_pending": True, "appeal": appeal_id},
+                  entry("appeal", at, actor, demand["status"], demand["status"], appeal=appeal_id))
+
+
+def appeal_decided(demand, upheld, at, actor, note=None):
+    """申诉成立 closes the demand (closure `appeal_upheld`); a rejected appeal leaves it as it was, its deadline
+    unchanged: the clock ran on while the appeal was pending."""
+    changes = {"appeal_pending": False}
+    if upheld and demand["status"] != "closed":
+        changes |= {"status": "closed", "closed_at": at, "closure": APPEAL_UPHELD}
+    return Change(changes, entry("appeal_upheld" if upheld else "appeal_rejected", at, actor, demand["status"],
+                                 changes.get("status", demand["status"]), note=note))
+
+
 def apply(demand, change):
     """The demand after `change` (the store applies the same change with one conditional update)."""
     return {**demand, **change.set, "version": demand["version"] + 1,
@@ -238,6 +272,7 @@ def actor_of(key):
 STATE_FIELDS = ("department", "category", "urgency", "status", "period", "received_at", "first_assigned_at",
                 "deadline", "first_resolved_at", "first_resolution_deadline", "closed_at", "callback_level",
                 "version")
+APPEAL_FIELDS = {"appeal_pending": False, "closure": None}  # absent on demands stored before appeals (issue 16)
 
 
 def updated_event(demand, created=False):
@@ -248,7 +283,8 @@ def updated_event(demand, created=False):
     that webhooks can tell an assignment from a progress note without the previous state.
     """
     actions = [e["action"] for e in (demand["history"] if created else demand["history"][-1:])]
-    data = {"demand_id": demand["_id"], **{k: _iso(demand[k]) for k in STATE_FIELDS}, "actions": actions,
+    data = {"demand_id": demand["_id"], **{k: _iso(demand[k]) for k in STATE_FIELDS},
+            **{k: demand.get(k, default) for k, default in APPEAL_FIELDS.items()}, "actions": actions,
             "raised_by": raised_by(demand)}
     at = demand["history"][-1]["at"]
     return messages.envelope(messages.DEMAND_UPDATED, data, id_=f"{demand['_id']}:{demand['version']}",

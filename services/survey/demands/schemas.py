@@ -49,6 +49,7 @@ class HistoryEntrySchema(Schema):
     resolution = fields.String()
     level = fields.Integer()
     comment = fields.String()
+    appeal = fields.String()
 
 
 class DemandSchema(Schema):
@@ -73,7 +74,12 @@ class DemandSchema(Schema):
     resolution = fields.String(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
     callback_level = fields.Integer(allow_none=True)
-    overdue = fields.Boolean()
+    overdue = fields.Boolean(metadata={"description": "open, past its deadline, and no appeal (申诉) pending"})
+    appeal_pending = fields.Boolean(load_default=False, dump_default=False, metadata={
+        "description": "差评 only: the department's appeal (申诉) awaits the administrator; not overdue meanwhile"})
+    appeal = fields.String(allow_none=True, metadata={"description": "the id of the appeal of this 差评, if any"})
+    closure = fields.String(allow_none=True, metadata={
+        "description": "why a closed demand closed other than by a callback: appeal_upheld (申诉成立)"})
     version = fields.Integer()
     history = fields.List(fields.Nested(HistoryEntrySchema))
 

@@ -27,6 +27,10 @@ class Demands:
     def get(self, demand_id):
         return self.collection.find_one({"_id": demand_id}, LISTED)
 
+    def of_ids(self, demand_ids):
+        """{id: demand} of these demands (those that exist)."""
+        return {d["_id"]: d for d in mongo.find_in(self.collection, "_id", list(demand_ids), LISTED)}
+
     def page(self, criteria, now, sort, skip, limit):
         """(demands on this page, how many match) of a ledger query (see `query`)."""
         found = query(criteria, now)
@@ -48,7 +52,8 @@ class Demands:
     def overdue_unpushed(self, now, limit):
         """Open demands past their deadline whose `demand.overdue` was not pushed yet (at most `limit`)."""
         return list(self.collection.find(
-            {"status": {"$ne": "closed"}, "deadline": {"$lt": now}, "overdue_pushed": {"$ne": True}},
+            {"status": {"$ne": "closed"}, "deadline": {"$lt": now}, "overdue_pushed": {"$ne": True},
+             "appeal_pending": {"$ne": True}},
             {"department": 1, "period": 1, "deadline": 1, "status": 1}).limit(limit))
 
     def mark_pushed(self, demand_ids):
@@ -59,7 +64,7 @@ def query(criteria, now):
     """The Mongo filter of a ledger query: department, status, category, period (equal), overdue (true/false/None)."""
     found = {k: criteria[k] for k in ("department", "status", "category", "period") if criteria.get(k) is not None}
     if criteria.get("overdue") is True:
-        found["$and"] = [{"status": {"$ne": "closed"}}, {"deadline": {"$lt": now}}]
-    elif criteria.get("overdue") is False:
-        found["$or"] = [{"status": "closed"}, {"deadline": None}, {"deadline": {"$gte": now}}]
+        found["$and"] = [{"status": {"$ne": "closed"}}, {"deadline": {"$lt": now}}, {"appeal_pending": {"$ne": True}}]
+    elif criteria.get("overdue") is False:  # as shared.demand_figures.is_overdue: a pending appeal stops the clock
+        found["$or"] = [{"status": "closed"}, {"deadline": None}, {"deadline": {"$gte": now}}, {"appeal_pending": True}]
     return found

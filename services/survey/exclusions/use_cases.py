@@ -2,6 +2,7 @@
 upheld appeals. Each change stores the exclusion record and its event (`rating.excluded`,
 `rating.restored`) in one unit of work; scoring applies the event to every figure.
 """
+from services.survey.audit import records as audit_records
 from services.survey.demands.rules import actor_of
 from services.survey.exclusions import rules
 from services.survey.unit_of_work import StaleUpdate
@@ -40,7 +41,9 @@ def exclude(services, target, reason, actor, appeal=None, uow=None):
     own = uow is None
     uow = uow or services.unit_of_work()
     store.add(uow, record)
-    # audit: appeals branch adds it
+    audit_records.record(uow, actor, "exclusion.create", target, why=reason, at=record["created_at"],
+                         details={"exclusion": record["_id"], "appeal": appeal, "departments": record["departments"],
+                                  "ratings": len(named)})
     uow.event(*state_message(record))
     if own:
         try:
@@ -65,7 +68,8 @@ def restore(services, exclusion_id, reason, actor, uow=None):
     own = uow is None
     uow = uow or services.unit_of_work()
     services.exclusions.restore(uow, exclusion_id, change)
-    # audit: appeals branch adds it
+    audit_records.record(uow, actor, "exclusion.restore", record["target"], why=reason, at=change["restored_at"],
+                         details={"exclusion": exclusion_id, "departments": record["departments"]})
     uow.event(*state_message(record))
     if own:
         try:

@@ -34,16 +34,18 @@ def invite(body, survey_id):
 @blp.route("/invitations/<token>/qr.png", methods=["GET"])
 @require("admin")
 @blp.response(200, content_type="image/png")
+@blp.alt_response(409, description="the link cannot be shown again (no token key): invite again")
 def qr_png(token):
-    """The invitation link as a QR code (PNG)."""
+    """The invitation link as a QR code (PNG); the invitation is named by its token or by its `id`."""
     return Response(printing.qr_png(use_cases.invitation_url(services(), token)), mimetype="image/png")
 
 
 @blp.route("/invitations/<token>/qr.svg", methods=["GET"])
 @require("admin")
 @blp.response(200, content_type="image/svg+xml")
+@blp.alt_response(409, description="the link cannot be shown again (no token key): invite again")
 def qr_svg(token):
-    """The invitation link as a QR code (SVG, for print layouts)."""
+    """The invitation link as a QR code (SVG, for print layouts); named by its token or by its `id`."""
     return Response(printing.qr_svg(use_cases.invitation_url(services(), token)), mimetype="image/svg+xml")
 
 

@@ -22,6 +22,8 @@ CHINESE_FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(CHINESE_FONT))
 STATUS_NAMES = {"sent": "未打开", "opened": "已打开未提交", "answered": "已提交"}
 COLUMNS, ROWS = 2, 3
+# A link that cannot be shown again (no token key, or a changed one): printed as this, with no QR code.
+REISSUE = "（链接无法再次显示，请重新邀请该企业以生成新链接）"
 
 
 def qr(url):
@@ -95,6 +97,11 @@ def invitations_pdf(survey_title, rows):
         pdf.setFont(CHINESE_FONT, 9)
         pdf.drawCentredString(x + card_w / 2, top - 34, _fit(survey_title, CHINESE_FONT, 9, card_w - 20 * mm)[0])
         size = 52 * mm
+        if not row["url"]:
+            pdf.setFont(CHINESE_FONT, 8)
+            for n, line in enumerate(_fit(REISSUE, CHINESE_FONT, 8, card_w - 20 * mm)):
+                pdf.drawCentredString(x + card_w / 2, top - 60 - n * 11, line)
+            continue
         _draw_qr(pdf, row["url"], x + (card_w - size) / 2, top - 38 - size, size)
         pdf.setFont(CHINESE_FONT, 10)
         pdf.drawCentredString(x + card_w / 2, top - 52 - size, "请用手机微信扫码填写问卷")
@@ -119,10 +126,10 @@ def invitations_xlsx(survey_title, rows, with_qr=True):
     for column, width in zip("ABCDEFGHIJ", (30, 22, 12, 12, 60, 14, 18, 18, 18, 16)):
         sheet.column_dimensions[column].width = width
     for n, row in enumerate(rows, start=2):
-        sheet.append(safe_row([row["name"], row["enterprise"], row["township"], row["industry"], row["url"],
+        sheet.append(safe_row([row["name"], row["enterprise"], row["township"], row["industry"], row["url"] or REISSUE,
                                STATUS_NAMES[row["status"]], local_time(row["opened_at"]), local_time(row["answered_at"]),
                                local_time(row["expires_at"])]))
-        if with_qr:
+        if with_qr and row["url"]:
             image = SheetImage(io.BytesIO(qr_png(row["url"], scale=3)))
             sheet.add_image(image, f"J{n}")
             sheet.row_dimensions[n].height = image.height * 0.75 + 4  # points from pixels

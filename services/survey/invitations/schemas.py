@@ -11,10 +11,13 @@ class InvitationRequestSchema(StrictSchema):
     expires_at = fields.AwareDateTime(load_default=None)
 
 
+SHOWN_AGAIN = "null when the link cannot be shown again (no token key): invite again for a new one"
+
+
 class InvitationSchema(Schema):
     enterprise = fields.String()
-    token = fields.String()
-    url = fields.String()
+    token = fields.String(allow_none=True, metadata={"description": SHOWN_AGAIN})
+    url = fields.String(allow_none=True, metadata={"description": SHOWN_AGAIN})
     expires_at = fields.DateTime()
 
 
@@ -26,8 +29,9 @@ class InvitationStatusSchema(Schema):
     enterprise = fields.String()
     name = fields.String()
     township = fields.String()
-    token = fields.String()
-    url = fields.String()
+    id = fields.String(metadata={"description": "the invitation's id (the token's SHA-256): names it in the QR routes"})
+    token = fields.String(allow_none=True, metadata={"description": SHOWN_AGAIN})
+    url = fields.String(allow_none=True, metadata={"description": SHOWN_AGAIN})
     sent_at = fields.DateTime()
     expires_at = fields.DateTime()
     opened_at = fields.DateTime(allow_none=True)

@@ -7,10 +7,11 @@ from shared.domain import SEGMENT_ATTRIBUTES
 STATUSES = ("sent", "opened", "answered")
 
 
-def invitation_rows(invitations, enterprises, opened, answered, url_of):
+def invitation_rows(invitations, enterprises, opened, answered, token_of, url_of):
     """One row per enterprise: its answered invitation, else its latest one.
 
-    `opened` and `answered` map tokens to the moment of the first view / the response.
+    `opened` and `answered` map invitation ids to the moment of the first view / the response; `token_of`
+    gives an invitation's token (None when it cannot be shown again) and `url_of` a token's link.
     """
     latest = {}
     for inv in sorted(invitations, key=lambda d: d["created_at"]):
@@ -20,12 +21,12 @@ def invitation_rows(invitations, enterprises, opened, answered, url_of):
     rows = []
     for code, inv in latest.items():
         ent = enterprises.get(code, {})
-        token = inv["_id"]
-        status = "answered" if token in answered else "opened" if token in opened else "sent"
+        inv_id, token = inv["_id"], token_of(inv)
+        status = "answered" if inv_id in answered else "opened" if inv_id in opened else "sent"
         rows.append({"enterprise": code, "name": ent.get("name", ""), "township": ent.get("township", ""),
-                     "industry": ent.get("industry", ""), "token": token, "url": url_of(token),
-                     "sent_at": inv["created_at"], "expires_at": inv["expires_at"], "opened_at": opened.get(token),
-                     "answered_at": answered.get(token), "status": status,
+                     "industry": ent.get("industry", ""), "id": inv_id, "token": token, "url": url_of(token),
+                     "sent_at": inv["created_at"], "expires_at": inv["expires_at"], "opened_at": opened.get(inv_id),
+                     "answered_at": answered.get(inv_id), "status": status,
                      "segment": {a: ent.get(a, "") for a in SEGMENT_ATTRIBUTES}})
     return sorted(rows, key=lambda r: (r["township"], r["name"], r["enterprise"]))
 

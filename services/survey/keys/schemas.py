@@ -3,6 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from shared.domain import ROLES
 from shared.fields import StrictSchema
+from shared.paging import PageFieldsSchema
 
 
 class KeyCreateSchema(StrictSchema):
@@ -39,5 +40,5 @@ class KeySchema(Schema):
     revoked = fields.Boolean()
 
 
-class KeyListSchema(Schema):
+class KeyListSchema(PageFieldsSchema):
     keys = fields.List(fields.Nested(KeySchema))

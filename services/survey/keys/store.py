@@ -16,11 +16,20 @@ class Keys:
             raise AlreadyExists(f"key {record['_id']} exists", {"id": pair("密钥已存在", "already exists")}) from exc
         return record
 
-    def listed(self):
-        """Every key's record without its digest, newest first."""
-        return list(self.collection.find({}, {"hash": 0}).sort("created_at", -1))
+    def stage(self, uow, record):
+        """Stage a new key in `uow` (with its audit entry); the commit is AlreadyExists when its id is taken."""
+        return uow.add("keys", record)
 
-    def revoke(self, key_id, now):
-        """Mark a key revoked (kept, so the list shows who had it); False when there is no such key."""
-        result = self.collection.update_one({"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": now}})
-        return result.matched_count == 1 or self.collection.count_documents({"_id": key_id}, limit=1) == 1
+    def stage_revoke(self, uow, key_id, now):
+        """Stage the revocation of a key not yet revoked: the commit is StaleUpdate when there is none such."""
+        uow.update("keys", {"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": now}})
+
+    def exists(self, key_id):
+        return self.collection.count_documents({"_id": key_id}, limit=1) == 1
+
+    def listed(self, skip=0, limit=0):
+        """Key records without their digests, newest first (`limit` 0: all from `skip`)."""
+        return list(self.collection.find({}, {"hash": 0}).sort([("created_at", -1), ("_id", 1)]).skip(skip).limit(limit))
+
+    def count(self):
+        return self.collection.count_documents({})

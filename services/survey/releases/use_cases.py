@@ -1,4 +1,5 @@
 """Releasing a period (通报): release N of it, stored with its `period.released` event in one unit of work."""
+from services.survey.audit import records as audit_records
 from shared import messages
 from shared.domain import utcnow
 from shared.errors import AlreadyExists, Conflict, pair
@@ -20,6 +21,7 @@ def release(services, period, key):
     uow = services.unit_of_work()
     services.releases.add(uow, record)
     uow.event(messages.PERIOD_RELEASED, release_message(period, number, now))
+    audit_records.record(uow, key, "period.release", f"period:{period}", details={"release": number}, at=now)
     try:
         uow.commit()
     except AlreadyExists as exc:

@@ -11,7 +11,6 @@ from flask import Response, g, request, stream_with_context
 
 from services.survey.responses import comments as found
 from services.survey.responses import export, reading, rules
-from services.survey.responses.identity import identity_of
 from services.survey.responses.schemas import (
     ChoiceCountsSchema,
     CommentPageSchema,
@@ -57,16 +56,8 @@ def next_link(cursor):
 @blp.response(200, ResponsePageSchema)
 def list_(query, survey_id):
     """A survey's answers, a page at a time (`next_cursor`, also in a `Link: rel="next"` header)."""
-    store, key = services().store, g.api_key
     survey = find_survey(services(), survey_id)
-    query = scoped(query, key)
-    numbers = rules.numbers_of(survey["questions"])
-    shown = rules.questions_about(survey["questions"], query.get("department"))
-    docs, cursor = reading.page(store, survey, query)
-    names = reading.names_of(store, key, docs)
-    out = [{"id": d["_id"], "survey_id": d["survey_id"], "submitted_at": d["created_at"],
-            "enterprise": identity_of(key, d, names), "answers": rules.answer_items(shown, numbers, d["answers"])}
-           for d in docs]
+    out, cursor = reading.listed(services().archive, survey, scoped(query, g.api_key), g.api_key)
     headers = {"Link": next_link(cursor)} if cursor else {}
     return {"responses": out, "limit": query["limit"], "next_cursor": cursor}, 200, headers
 
@@ -83,7 +74,7 @@ def file_names(survey, extension):
 def export_csv(query, survey_id):
     """The answers as CSV: one row per answer, one column per question (multi-choice: one per option)."""
     survey = find_survey(services(), survey_id)
-    table = export.Table(services().store, survey, scoped(query, g.api_key), g.api_key)
+    table = export.Table(services().archive, survey, scoped(query, g.api_key), g.api_key)
     return Response(stream_with_context(export.csv_chunks(table)), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": content_disposition(*file_names(survey, "csv"))})
 
@@ -95,7 +86,7 @@ def export_csv(query, survey_id):
 def export_xlsx(query, survey_id):
     """The answers as .xlsx, laid out as the CSV under a title row with the period and generation time."""
     survey = find_survey(services(), survey_id)
-    table = export.Table(services().store, survey, scoped(query, g.api_key), g.api_key)
+    table = export.Table(services().archive, survey, scoped(query, g.api_key), g.api_key)
     title = f"{survey['title']} 原始答卷（{survey['period']}）"
     return Response(export.file_chunks(export.xlsx_file(table, title)), mimetype=XLSX,
                     headers={"Content-Disposition": content_disposition(*file_names(survey, "xlsx"))})
@@ -111,8 +102,7 @@ def choices(survey_id):
     counts = {q["id"]: dict.fromkeys(q["options"], 0) for q in asked}
     answered = dict.fromkeys(counts, 0)
     total = 0
-    projection = {f"answers.{q['id']}": 1 for q in asked} or {"_id": 1}
-    for doc in services().store.responses.find({"survey_id": survey_id}, projection):
+    for doc in services().archive.chosen(survey_id, list(counts)):
         total += 1
         for qid, value in (doc.get("answers") or {}).items():
             if qid in counts:
@@ -139,7 +129,7 @@ def comments(query, code):
     if key["role"] == "department" and key["department"] != code:
         raise Forbidden("a department key reads only its own department's comments",
                         {"department": pair("只能查看本单位的评价", "only your own department")})
-    items, cursor = found.page(services().store, key, code, query)
+    items, cursor = found.page(services().archive, key, code, query)
     headers = {"Link": next_link(cursor)} if cursor else {}
     return {"department": code, "period": query["period"], "comments": items, "limit": query["limit"],
             "next_cursor": cursor}, 200, headers

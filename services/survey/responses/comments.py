@@ -4,13 +4,13 @@ from services.survey.responses import reading, rules
 from services.survey.responses.identity import identity_of
 
 
-def owned_questions(store, department, period):
+def owned_questions(archive, department, period):
     """{survey id: (questions, [ids of its text questions about the department])} for the period's surveys."""
     out = {}
-    for survey in store.surveys.find({"period": period}, {"questions": 1}):
-        mine = [qid for qid, owner in rules.comment_departments(survey["questions"]).items() if owner == department]
+    for survey_id, questions in archive.survey_questions(period):
+        mine = [qid for qid, owner in rules.comment_departments(questions).items() if owner == department]
         if mine:
-            out[survey["_id"]] = (survey["questions"], mine)
+            out[survey_id] = (questions, mine)
     return out
 
 
@@ -25,24 +25,19 @@ def rating_beside(questions, answers, text_id, department):
     return level
 
 
-def page(store, key, department, query):
+def page(archive, key, department, query):
     limit, after = query["limit"], query.get("cursor")
-    owned = owned_questions(store, department, query["period"])
-    since = [{"_id": {"$gt": after}}] if after else []
+    owned = owned_questions(archive, department, query["period"])
     docs = []
     if owned:
         about = [{"survey_id": sid, "$or": [{f"answers.{qid}": {"$exists": True}} for qid in mine]}
                  for sid, (_, mine) in owned.items()]
-        docs += [("survey", d) for d in store.responses.find({"$and": [*since, {"$or": about}]}, reading.PROJECTION)
-                 .sort("_id", 1).limit(limit + 1)]
-    commented = {"department": department, "comment": {"$nin": [None, ""]}}
-    docs += [("visit", d) for d in store.visits.find(
-        {"$and": [*since, {"message.data.period": query["period"]}, {"ratings": {"$elemMatch": commented}}]},
-        {"enterprise": 1, "ratings": 1, "created_at": 1, "message.data.enterprise": 1}).sort("_id", 1).limit(limit + 1)]
+        docs += [("survey", d) for d in archive.answering(about, after, limit)]
+    docs += [("visit", d) for d in archive.visits_commenting(department, query["period"], after, limit)]
     docs.sort(key=lambda pair: pair[1]["_id"])
     more = len(docs) > limit
     docs = docs[:limit]
-    names = reading.names_of(store, key, [d for _, d in docs])
+    names = reading.names_of(archive, key, [d for _, d in docs])
     items = []
     for channel, doc in docs:
         who = identity_of(key, doc, names)

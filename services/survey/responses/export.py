@@ -20,8 +20,8 @@ CODED = ("scale", "ownership", "capital")  # stored as codes, written in Chinese
 class Table:
     """The header and rows of one survey's raw answers as `key` may read them."""
 
-    def __init__(self, store, survey, query, key):
-        self.store, self.survey, self.query, self.key = store, survey, query, key
+    def __init__(self, archive, survey, query, key):
+        self.archive, self.survey, self.query, self.key = archive, survey, query, key
         numbers = rules.numbers_of(survey["questions"])
         self.questions = rules.questions_about(survey["questions"], query.get("department"))
         self.columns = rules.question_columns(self.questions, numbers)
@@ -35,8 +35,8 @@ class Table:
         return lead + [min(40, max(8, len(c.header) * 1.6)) for c in self.columns]
 
     def rows(self):
-        for docs in batches(self.store, self.survey, self.query):
-            names = names_of(self.store, self.key, docs)
+        for docs in batches(self.archive, self.survey, self.query):
+            names = names_of(self.archive, self.key, docs)
             for doc in docs:
                 row = [doc["_id"], rules.local_time(doc["created_at"])]
                 if self.with_identity:

@@ -142,6 +142,11 @@ def clean_answers(questions, answers):
     return {q["id"]: answers[q["id"]] for q in questions if not _is_blank(answers.get(q["id"]))}
 
 
+def indicator_name(question):
+    """What readers call a rating question's indicator: its `indicator_name`, else the question's text."""
+    return question.get("indicator_name") or question["text"][:100]
+
+
 def ratings_of(questions, answers, scale):
     """The department ratings an answer set carries: one per answered rating5 question."""
     ratings = []
@@ -149,6 +154,7 @@ def ratings_of(questions, answers, scale):
         if q["type"] == "rating5" and q["id"] in answers:
             level = answers[q["id"]]
             ratings.append({"question": q["id"], "department": q["department"], "indicator": q["indicator"],
+                            "indicator_name": indicator_name(q),
                             "weight": q.get("weight", 1.0), "level": level, "points": points_for(level, scale)})
     return ratings
 

@@ -17,6 +17,8 @@ class QuestionSchema(StrictSchema):
     required = fields.Boolean(load_default=False)
     department = fields.String(load_default=None)
     indicator = fields.String(load_default=None, validate=CODE)
+    indicator_name = fields.String(validate=validate.Length(1, 100), metadata={
+        "description": "what the dashboard and reports call the indicator; default: the question's text"})
     weight = fields.Float(load_default=1.0, validate=validate.Range(min=0, min_inclusive=False, max=100))
     options = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=None)
     show_if = fields.Dict(keys=fields.String(), load_default=None)

@@ -43,10 +43,10 @@ METADATA = ("start", "end", "today", "deviceid", "subscriberid", "simserial", "p
 CODE_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 # Columns (as written on the survey sheet, before any ::language) the mapping turns into the definition.
 MAPPED_COLUMNS = frozenset(("type", "name", "label", "hint", "required", "required_message", "relevant",
-                            "constraint", "department", "indicator", "weight"))
+                            "constraint", "department", "indicator", "indicator_name", "weight"))
 # Element keys pyxform produces that the mapping reads; anything else is warned about or refused below.
 READ_KEYS = {"type", "name", "label", "hint", "bind", "choices", "list_name", "itemset", "parameters", "children",
-             "department", "indicator", "weight", "control"}
+             "department", "indicator", "indicator_name", "weight", "control"}
 READ_BIND = {"required", "jr:requiredMsg", "relevant", "constraint", "jr:constraintMsg"}
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -326,7 +326,7 @@ def question_of(element, earlier, group_show_if, warn):
                          f"type {kind!r} cannot be mapped (select_one, select_multiple, integer 0–10, text)")
     if constraint and bind.get("jr:constraintMsg"):
         warn("constraint_message 未导入：提交时显示系统的统一提示", "constraint_message not imported: our own message is shown")
-    for column in ("department", "indicator"):
+    for column in ("department", "indicator", "indicator_name"):
         if element.get(column):
             q[column] = str(element[column]).strip()
     if element.get("weight") not in (None, ""):

@@ -12,7 +12,14 @@ from services.survey.demands import ledger, rules
 from services.survey.enterprises.rules import snapshot
 from services.survey.outbox import event_record
 from shared import messages
-from shared.domain import VISIT_INDICATOR, linear_points, period_of, reporting_window_start, utcnow
+from shared.domain import (
+    VISIT_INDICATOR,
+    VISIT_INDICATOR_NAME,
+    linear_points,
+    period_of,
+    reporting_window_start,
+    utcnow,
+)
 from shared.errors import AlreadyExists, Conflict, Invalid, pair
 
 CLOCK_SKEW = timedelta(hours=1)  # a phone's clock may run a little ahead
@@ -47,7 +54,8 @@ def visit_errors(body, departments, enterprise, now, quarters=2):
 def visit_message(visit_id, visited_at, enterprise, ratings, at):
     data = {"source_id": visit_id, "channel": "visit", "period": period_of(visited_at), "survey_id": None,
             "enterprise": snapshot(enterprise),
-            "ratings": [{"question": None, "department": r["department"], "indicator": VISIT_INDICATOR, "weight": 1.0,
+            "ratings": [{"question": None, "department": r["department"], "indicator": VISIT_INDICATOR,
+                         "indicator_name": VISIT_INDICATOR_NAME, "weight": 1.0,
                          "level": r["level"], "points": linear_points(r["level"]), "comment": r.get("comment")}
                         for r in ratings], "nps": None}
     return messages.envelope(messages.VISIT_RECORDED, data, id_=visit_id, occurred_at=at)
