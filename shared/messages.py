@@ -47,7 +47,7 @@ class RatingSchema(Schema):
     department = fields.String(required=True, validate=validate.Length(min=1))
     indicator = fields.String(required=True, validate=validate.Length(min=1))
     # What readers call the indicator (the survey's indicator_name or question text); absent in older messages.
-    indicator_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    indicator_name = fields.String(allow_none=True, validate=validate.Length(max=100))
     weight = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
     level = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
     points = fields.Float(required=True, validate=validate.Range(0, 100))

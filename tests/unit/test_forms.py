@@ -214,11 +214,11 @@ def test_ratings_of_use_the_survey_scale_weight_and_indicator():
     scale = {"5": 100, "4": 80, "3": 60, "2": 30, "1": 0}
     ratings = form.ratings_of(SURVEY, {"q1": 2, "q2": "是", "q3": 4, "q4": 9}, scale)
     assert ratings == [
-        {"question": "q1", "department": "market", "indicator": "market-supervision", "weight": 1.0,
-         "level": 2, "points": 30.0},
-        {"question": "q3", "department": "land", "indicator": "property-registration", "weight": 2.0,
-         "level": 4, "points": 80.0},
-    ]
+        {"question": "q1", "department": "market", "indicator": "market-supervision",
+         "indicator_name": "您对县市场监管局的服务是否满意？", "weight": 1.0, "level": 2, "points": 30.0},
+        {"question": "q3", "department": "land", "indicator": "property-registration",
+         "indicator_name": "不动产登记办理的满意度", "weight": 2.0, "level": 4, "points": 80.0},
+    ]  # an indicator without an indicator_name is called by its question's text
 
 
 def test_ratings_of_without_a_scale_are_linear():
