@@ -184,6 +184,33 @@ def run_transaction(mongo_client, work, seconds=TRANSACTION_SECONDS):
             pause = min(pause * 2, 0.5)
 
 
+def insert_one(collection, record, seconds=TRANSACTION_SECONDS):
+    """One journaled insert outside a transaction (the answer path's fast case), which a dead process's open
+    transaction cannot stall: a write on an id that transaction holds waits for its lock, and run_transaction's
+    reaping never sees it. So the insert waits REAP_AFTER_CONFLICT_SECONDS at a time; after each wait the
+    sessions of holders that are gone are ended (SessionHolders.reap) and it tries again, within `seconds`.
+
+    An insert that timed out client-side may still have happened: the retry then meets its own record and raises
+    DuplicateKeyError, which callers already treat as "this id exists" (a resend)."""
+    holders = _holders.get(id(collection.database.client))
+    if holders is None:
+        with pymongo.timeout(seconds):
+            return collection.insert_one(record)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with pymongo.timeout(min(REAP_AFTER_CONFLICT_SECONDS * 2, max(deadline - time.monotonic(), 0.5))):
+                return collection.insert_one(record)
+        except PyMongoError as exc:
+            waited = getattr(exc, "timeout", False) or getattr(exc, "code", None) == WRITE_CONFLICT
+            if not waited or time.monotonic() >= deadline:
+                raise
+            try:
+                holders.reap(collection.database.client)
+            except PyMongoError as reap_error:
+                log.warning("could not end orphaned transactions: %r", reap_error)
+
+
 def _attempt(session, work):
     session.start_transaction(read_concern=ReadConcern("snapshot"), write_concern=JOURNALED)
     try:

@@ -77,7 +77,9 @@ class UnitOfWork:
         return runs
 
     def write(self, collection, records, session):
-        if len(records) == 1:
+        if len(records) == 1 and session is None:
+            mongo.insert_one(self.db[collection], records[0])  # not stalled by a dead process's transaction
+        elif len(records) == 1:
             self.db[collection].insert_one(records[0], session=session)
         else:
             self.db[collection].insert_many(records, session=session)
