@@ -63,9 +63,11 @@ stop_pids() {  # TERM, up to 15 s for a clean exit, then KILL
 }
 
 cleanup() {
-  trap '' INT TERM HUP  # a second signal must not cut the shutdown short
+  # A second signal must not cut the shutdown short, nor a closed stdout (`make up | tee …` and Ctrl-C: tee is
+  # gone, and the next write would kill this shell with SIGPIPE before it stopped anything).
+  trap '' INT TERM HUP PIPE
   trap - EXIT
-  echo; echo "manyi: stopping" >&2
+  echo >&2; echo "manyi: stopping" >&2
   touch "$RUN/stopping"
   local pids=() f
   for f in "$RUN"/*.pid; do [ -e "$f" ] && pids+=("$(cat "$f")"); done
