@@ -51,5 +51,6 @@ def figures():
         entry = period_figures.department(code)
         ranked = sum(1 for d in period_figures.departments if d.get("rank") is not None)
     return render("figures.html", periods=periods, period=period, entry=entry, ranked=ranked, release=release,
+                  indicator_names=view.latest.indicator_names(code),
                   department=departments().get(code, code), code=code,
                   bad_period=period or period_of(utcnow()), bad=bad_rating_counts(code, period or period_of(utcnow())))
