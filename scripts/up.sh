@@ -67,7 +67,8 @@ cleanup() {
   # gone, and the next write would kill this shell with SIGPIPE before it stopped anything).
   trap '' INT TERM HUP PIPE
   trap - EXIT
-  echo >&2; echo "manyi: stopping" >&2
+  set +e  # and a failed write (stderr gone with it) must not end the shell under `set -e` either
+  echo "" >&2; echo "manyi: stopping" >&2
   touch "$RUN/stopping"
   local pids=() f
   for f in "$RUN"/*.pid; do [ -e "$f" ] && pids+=("$(cat "$f")"); done
