@@ -23,7 +23,8 @@ TOLERANCE = 1e-9
 
 def is_covered(rating, covered):
     """Whether active exclusions leave this stored rating out (its id is "<message id>:<index>")."""
-    return int(rating["_id"].rsplit(":", 1)[1]) in covered.get(rating["source_id"], ())
+    indices = covered.get(rating.get("source_id"), ())  # a rating without a source is covered by nothing
+    return bool(indices) and int(rating["_id"].rsplit(":", 1)[1]) in indices
 
 
 def recomputed(period, department, covered=None):
