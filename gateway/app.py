@@ -36,11 +36,11 @@ def create_app(config=None):
                       failures=SharedLimiter(limits, config.auth_failures, "auth"),
                       note_use=False)  # the keys are the survey service's; the gateway never writes its database
     app.extensions["manyi"] = GatewayServices(config, figures, keyring, sessions, Releases(config, figures.client))
-    from gateway import api, dashboard, demands, reports, segments, trends
-    for module in (api, segments, trends, demands, reports):
+    from gateway import api, choices, dashboard, demands, reports, segments, trends
+    for module in (api, segments, trends, demands, choices, reports):
         rest.register_blueprint(module.blp)
     app.register_blueprint(dashboard.page)
-    app.extensions["manyi"].report_sheets.append(demands.demand_sheet)
+    app.extensions["manyi"].report_sheets += [demands.demand_sheet, choices.choice_sheet]
     health_routes(app, {"mongodb": figures.ping})
     metrics_route(app)
     app.after_request(revalidate_json)

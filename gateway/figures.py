@@ -17,6 +17,7 @@ from collections import OrderedDict
 from flask import g, has_request_context
 
 from shared import mongo, scoring
+from shared.choice_figures import choice_figures
 from shared.demand_figures import demand_stats
 from shared.domain import YEAR_RE, period_key, period_range, previous_period, quarters_of, utcnow
 
@@ -217,6 +218,12 @@ class Figures:
     def nps(self, period):
         """NPS of a period, one voice per enterprise: its latest answer in the period."""
         return {"period": period, **self.figures(period).nps()}
+
+    def choices(self, period):
+        """Option counts of the choice questions of the surveys of `period` (a year: of its quarters). Not
+        cached: a few documents per question."""
+        where = {"$in": quarters_of(period)} if YEAR_RE.match(period) else period
+        return choice_figures(self.db.choice_counts.find({"period": where}), self.config.min_n)
 
     def demands(self, period):
         """Demand figures per department of the demands received in `period` (DESIGN §6), from the states

@@ -9,6 +9,7 @@ import threading
 
 from gateway.figures import Figures, PeriodFigures
 from shared import disclosure, scoring
+from shared.choice_figures import choice_figures
 from shared.demand_figures import demand_stats
 from shared.domain import period_key
 
@@ -106,6 +107,11 @@ class ReleasedFigures(Figures):
 
     def periods(self):
         return sorted(self.db.releases.distinct("period"), key=period_key)
+
+    def choices(self, period):
+        """The release's option counts (held at the previous release when fewer than MIN_N enterprises changed
+        them, services/scoring/repository.py `snapshot`)."""
+        return choice_figures(self.documents(self.release_of(period), "choice_counts"), self.config.min_n)
 
     def demands(self, period):
         """The release's demand figures, `overdue` judged at its own moment; a department's withheld whole when

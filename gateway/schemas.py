@@ -76,7 +76,7 @@ class PeriodReleaseSchema(Schema):
     held_back = fields.Dict(metadata={
         "description": "admin keys: what the latest release kept at the previous release because fewer than "
                        "MANYI_MIN_N enterprises had changed it: {\"departments\": [codes], \"nps\": bool, "
-                       "\"demands\": [department codes]}"})
+                       "\"demands\": [department codes], \"choices\": bool}"})
 
 
 class PeriodsSchema(Schema):

@@ -143,6 +143,19 @@ def nps_held_back(before, after, min_n):
     return 0 < len(changed) < min_n
 
 
+def choices_held_back(before, after, min_n):
+    """Some question's option counts (`choice_counts` documents, any shards) were answered by fewer than `min_n`
+    (but some) more enterprises since the previous release: two releases side by side would show what they chose."""
+    def answered(docs):
+        out = {}
+        for d in docs:
+            key = (d["period"], d["survey"], d["question"])
+            out[key] = out.get(key, 0) + d["answered"]
+        return out
+    old, new = answered(before), answered(after)
+    return any(0 < abs(new.get(k, 0) - old.get(k, 0)) < min_n for k in set(old) | set(new))
+
+
 def demand_departments_held_back(before, after, min_n):
     """Departments whose new demands since the previous release come from fewer than `min_n` (but some)
     enterprises: a count that moves by one 差评 between two releases is that enterprise's rating."""

@@ -53,6 +53,20 @@ class RatingSchema(Schema):
     points = fields.Float(required=True, validate=validate.Range(0, 100))
 
 
+class ChoiceSchema(Schema):
+    """What an enterprise chose on one single- or multi-choice question, with the question as it was asked (its
+    number, text and every option, so options nobody chose count 0): scoring counts options per question."""
+    class Meta:
+        unknown = EXCLUDE
+    question = fields.String(required=True, validate=validate.Length(1, 200))
+    number = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    text = fields.String(required=True, validate=validate.Length(max=500))
+    type = fields.String(required=True, validate=validate.OneOf(("single", "multi")))
+    options = fields.List(fields.String(validate=validate.Length(max=500)), required=True,
+                          validate=validate.Length(max=200))
+    chosen = fields.List(fields.String(validate=validate.Length(max=500)), required=True)
+
+
 class RatingsEventSchema(Schema):
     """`response.submitted` and `visit.recorded`: ratings of departments by one enterprise."""
     class Meta:
@@ -61,9 +75,12 @@ class RatingsEventSchema(Schema):
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     period = Period(required=True)
     survey_id = fields.String(load_default=None)
+    survey_title = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     enterprise = fields.Nested(EnterpriseSnapshotSchema, required=True)
     ratings = fields.List(fields.Nested(RatingSchema), required=True)
     nps = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(0, 10))
+    # Survey answers only, absent in older messages: the single- and multi-choice questions answered.
+    choices = fields.List(fields.Nested(ChoiceSchema), load_default=list)
 
 
 class DepartmentChangedSchema(Schema):

@@ -21,6 +21,7 @@ class BatchWrites:
     # "department|indicator" → what the survey calls it (its questions' text differs per department; newest wins)
     indicators: dict = field(default_factory=dict)
     exclusions: dict = field(default_factory=dict)  # exclusion id → newest state in this batch (newer than stored)
+    choices: list = field(default_factory=list)  # per survey answer with choice questions: what it chose
 
     def __bool__(self):
         return bool(self.processed)
@@ -196,6 +197,8 @@ def plan_batch(batch, already_processed, demand_versions=None, exclusion_states=
                 add_to_voice(writes, rating)
             writes.indicators.update({f'{r["department"]}|{r["indicator"]}': r["indicator_name"]
                                       for r in data["ratings"] if r.get("indicator_name")})
+            if data.get("choices"):
+                writes.choices.append(chosen_doc(message))
             if data.get("nps") is not None:
                 writes.nps.append({"_id": data["source_id"], "period": data["period"],
                                    "enterprise": data["enterprise"]["code"], "score": data["nps"],
@@ -211,6 +214,48 @@ def plan_batch(batch, already_processed, demand_versions=None, exclusion_states=
         # demand.overdue is a push for people (departments, leaders); the figures derive overdue from
         # the deadline, so the worker only records the message as processed.
     return writes
+
+
+# --- option counts of single- and multi-choice questions (希望改进的方面: 速度 41% …) ---------------------------
+def chosen_doc(message):
+    """Scoring's copy of what one answer chose (collection `choices`), from which the counts are rebuilt."""
+    data = message["data"]
+    return {"_id": data["source_id"], "period": data["period"], "survey": data.get("survey_id") or "",
+            "survey_title": data.get("survey_title"), "choices": data["choices"], "occurred_at": message["occurred_at"]}
+
+
+def choice_counts_id(period, survey, question, shard):
+    return f"{period}|{survey}|{question}#{shard}"
+
+
+def choice_tallies(answers):
+    """{(period, survey, question): {question as asked, "answered": n, "counts": {option: n}}} of answers
+    (`chosen_doc`s): how many answered each question and chose each option. Quarters only: a year's
+    counts are its quarters' (each survey belongs to one quarter)."""
+    tallies = {}
+    for answer in answers:
+        for choice in answer["choices"]:
+            key = (answer["period"], answer["survey"], choice["question"])
+            tally = tallies.setdefault(key, {"answered": 0, "counts": {}, "survey_title": answer.get("survey_title")})
+            tally.update({k: choice[k] for k in ("number", "text", "type", "options")})
+            tally["answered"] += 1
+            for option in dict.fromkeys(choice["chosen"]):
+                tally["counts"][option] = tally["counts"].get(option, 0) + 1
+    return tallies
+
+
+def updated_choice_counts(doc, key, shard, tally):
+    """This worker's shard of one question's option counts with a batch's tally added. Counts are a list of
+    {option, count}: an option's text may hold "." or "$", which a field name may not."""
+    period, survey, question = key
+    counts = {c["option"]: c["count"] for c in (doc or {}).get("counts", [])}
+    for option, k in tally["counts"].items():
+        counts[option] = counts.get(option, 0) + k
+    return {"_id": choice_counts_id(period, survey, question, shard), "period": period, "survey": survey,
+            "question": question, "shard": shard,
+            **{k: tally.get(k) for k in ("survey_title", "number", "text", "type", "options")},
+            "answered": (doc or {}).get("answered", 0) + tally["answered"],
+            "counts": [{"option": o, "count": k} for o, k in counts.items()]}
 
 
 def nps_category(score):

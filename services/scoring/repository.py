@@ -4,6 +4,8 @@ from pymongo import ASCENDING, DeleteOne, IndexModel, InsertOne, ReplaceOne, Upd
 from services.scoring.planning import (
     BatchWrites,
     aggregate_id,
+    choice_counts_id,
+    choice_tallies,
     demand_ids,
     excluded_changes,
     exclusion_doc,
@@ -15,6 +17,7 @@ from services.scoring.planning import (
     plan_batch,
     rebuilt_voices,
     updated_aggregate,
+    updated_choice_counts,
     updated_nps_aggregate,
     voice_changes,
 )
@@ -49,6 +52,8 @@ class ScoresStore:
         self.releases = self.db.releases        # one per release (通报) of a period: what portals read
         self.released = self.db.released        # the documents of each release, frozen (snapshot)
         self.exclusions = self.db.exclusions    # newest state of each exclusion (by version): ratings left out
+        self.choices = self.db.choices          # what each survey answer chose on its choice questions (ground truth)
+        self.choice_counts = self.db.choice_counts  # per quarter, survey question and shard: answered, option counts
 
     def ensure_indexes(self):
         self.ratings.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
@@ -61,6 +66,8 @@ class ScoresStore:
         self.demands.create_indexes([IndexModel([("period", ASCENDING), ("department", ASCENDING)])])
         self.released.create_indexes([IndexModel([("release", ASCENDING), ("kind", ASCENDING)])])
         self.exclusions.create_indexes([IndexModel([("source_id", ASCENDING)])])
+        self.choices.create_indexes([IndexModel([("period", ASCENDING)])])
+        self.choice_counts.create_indexes([IndexModel([("period", ASCENDING)])])
 
     def ping(self):
         mongo.ping(self.client)
@@ -118,6 +125,9 @@ class ScoresStore:
             if writes.nps:
                 self.nps.insert_many(writes.nps, ordered=False, session=session)
                 self.apply_nps(writes.nps, session)
+            if writes.choices:
+                self.choices.insert_many(writes.choices, ordered=False, session=session)
+                self.apply_choices(writes.choices, session)
             if writes.departments:
                 self.departments.bulk_write([UpdateOne({"_id": code}, {"$set": {"name": name}}, upsert=True)
                                              for code, name in writes.departments.items()], session=session)
@@ -205,7 +215,8 @@ class ScoresStore:
         return excluded_changes(writes, states, lambda ids: mongo.find_in(self.ratings, "_id", ids, session=session),
                                 of_voice, changed)
 
-    SNAPSHOT = ("aggregates", "nps_aggregates", "demands", "voices", "nps_voices")
+    SNAPSHOT = ("aggregates", "nps_aggregates", "demands", "voices", "nps_voices", "choice_counts")
+    BY_QUARTER = ("demands", "choice_counts")  # documents of a quarter only: a year's are its quarters'
 
     def snapshot(self, release, session):
         """Freeze the period's aggregate documents as release N (通报), inside the batch's transaction.
@@ -218,24 +229,27 @@ class ScoresStore:
         (shared/disclosure.py), since two releases side by side must not give a late answer away.
         """
         period, release_id = release["period"], f"{release['period']}:{release['release']}"
-        where = {"$in": quarters_of(period)} if len(period) == 4 else period  # demands carry their quarter
-        live = {kind: list(self.db[kind].find({"period": where if kind == "demands" else period}, session=session))
+        where = {"$in": quarters_of(period)} if len(period) == 4 else period
+        live = {kind: list(self.db[kind].find({"period": where if kind in self.BY_QUARTER else period}, session=session))
                 for kind in self.SNAPSHOT}
         previous = self.releases.find_one({"period": period}, sort=[("release", -1)], session=session)
-        held = {"departments": [], "nps": False, "demands": []}
+        held = {"departments": [], "nps": False, "demands": [], "choices": False}
         if previous is not None:
             before = {kind: [] for kind in live}
             for d in self.released.find({"release": previous["_id"]}, session=session):
                 before[d["kind"]].append(d["doc"])
             held = {"departments": disclosure.held_back_departments(before["voices"], live["voices"], self.min_n),
                     "nps": disclosure.nps_held_back(before["nps_voices"], live["nps_voices"], self.min_n),
-                    "demands": disclosure.demand_departments_held_back(before["demands"], live["demands"], self.min_n)}
+                    "demands": disclosure.demand_departments_held_back(before["demands"], live["demands"], self.min_n),
+                    "choices": disclosure.choices_held_back(before["choice_counts"], live["choice_counts"], self.min_n)}
             for kinds, keep in ((("aggregates", "voices"), set(held["departments"])), (("demands",), set(held["demands"]))):
                 for kind in kinds:
                     live[kind] = [d for d in live[kind] if d["department"] not in keep] + \
                         [d for d in before[kind] if d["department"] in keep]
             if held["nps"]:
                 live["nps_aggregates"], live["nps_voices"] = before["nps_aggregates"], before["nps_voices"]
+            if held["choices"]:
+                live["choice_counts"] = before["choice_counts"]
         frozen = [{"_id": f"{release_id}|{kind}|{doc['_id']}", "release": release_id, "kind": kind, "doc": doc}
                   for kind, docs in live.items() for doc in docs]
         if frozen:
@@ -258,6 +272,27 @@ class ScoresStore:
             self.nps_aggregates.bulk_write([ReplaceOne({"_id": f"{p}#{self.shard}"}, updated_nps_aggregate(
                 shards.get(f"{p}#{self.shard}"), p, self.shard, d), upsert=True) for p, d in deltas.items()],
                 ordered=False, session=session)
+
+    def apply_choices(self, answers, session):
+        """Add answers' choices to this worker's shard of each question's option counts (a concurrent worker
+        writes its own shard: no conflict; the gateway sums the shards)."""
+        tallies = choice_tallies(answers)
+        ids = {key: choice_counts_id(*key, self.shard) for key in tallies}
+        shards = {d["_id"]: d for d in mongo.find_in(self.choice_counts, "_id", list(ids.values()), session=session)}
+        self.choice_counts.bulk_write([ReplaceOne({"_id": ids[key]}, updated_choice_counts(
+            shards.get(ids[key]), key, self.shard, tally), upsert=True) for key, tally in tallies.items()],
+            ordered=False, session=session)
+
+    def replace_choices(self, period, recompute):
+        """Switch a quarter's option counts over to a recomputation from the stored choices, in one transaction."""
+        def work(session):
+            tallies = recompute(session)
+            self.choice_counts.delete_many({"period": period}, session=session)
+            if tallies:
+                self.choice_counts.insert_many([updated_choice_counts(None, key, RESCORE_SHARD, tally)
+                                                for key, tally in tallies.items()], session=session)
+            self.bump_versions({period}, RESCORE_SHARD, session)
+        mongo.run_transaction(self.client, work)
 
     def bump_versions(self, periods, shard, session):
         """Freshness without clocks: each commit bumps its shard's counter of every period it changed, in

@@ -8,6 +8,7 @@ import math
 from services.scoring.planning import (
     BatchWrites,
     add_to_voice,
+    choice_tallies,
     coverage,
     flips,
     nps_category,
@@ -127,6 +128,30 @@ def nps_answers(store, period, session=None):
     return store.nps.find({"period": {"$in": quarters_of(period)}}, session=session)
 
 
+def choice_oracle(answers):
+    """{(period, survey, question): (answered, {option: count})} counted the plain way from stored choices."""
+    counts = {}
+    for doc in answers:
+        for choice in doc["choices"]:
+            answered, chosen = counts.setdefault((doc["period"], doc["survey"], choice["question"]), (0, {}))
+            for option in set(choice["chosen"]):
+                chosen[option] = chosen.get(option, 0) + 1
+            counts[(doc["period"], doc["survey"], choice["question"])] = (answered + 1, chosen)
+    return counts
+
+
+def stored_choice_counts(docs):
+    """The same shape from stored `choice_counts` documents, every worker's shard summed."""
+    counts = {}
+    for doc in docs:
+        answered, chosen = counts.get((doc["period"], doc["survey"], doc["question"]), (0, {}))
+        for c in doc["counts"]:
+            if c["count"]:
+                chosen[c["option"]] = chosen.get(c["option"], 0) + c["count"]
+        counts[(doc["period"], doc["survey"], doc["question"])] = (answered + doc["answered"], chosen)
+    return counts
+
+
 def check(config, period=None, out=print):
     """Compare every stored aggregate (all scopes, every period and department) with a recomputation."""
     store = ScoresStore(config)
@@ -141,14 +166,28 @@ def check(config, period=None, out=print):
             aggregates += len(stored.get(department, {}))
             diffs += differences(p, department, stored.get(department, {}), fresh,
                                  sum(is_covered(r, covered) for r in ratings))
-        stored_nps, (fresh_nps, _) = scoring.merge_nps(store.nps_aggregates.find({"period": p})), \
-            nps_oracle(nps_answers(store, p))
-        if stored_nps != fresh_nps:
-            diffs.append(f"{p}|nps: stored {stored_nps}, recomputed {fresh_nps}")
+        diffs += other_differences(store, p)
     for line in diffs[:50]:
         out(f"✗ {line}")
     out(f"manyi check: {aggregates} aggregates, {len(diffs)} differences")
     return 1 if diffs else 0
+
+
+def other_differences(store, p):
+    """NPS and option counts of period `p` against a recount."""
+    diffs = []
+    stored_nps, (fresh_nps, _) = scoring.merge_nps(store.nps_aggregates.find({"period": p})), \
+        nps_oracle(nps_answers(store, p))
+    if stored_nps != fresh_nps:
+        diffs.append(f"{p}|nps: stored {stored_nps}, recomputed {fresh_nps}")
+    if not is_year(p):
+        stored_choices = stored_choice_counts(store.choice_counts.find({"period": p}))
+        fresh_choices = choice_oracle(store.choices.find({"period": p}))
+        for key in sorted(set(stored_choices) | set(fresh_choices)):
+            if stored_choices.get(key) != fresh_choices.get(key):
+                diffs.append(f"{'|'.join(key)}|choices: stored {stored_choices.get(key)}, "
+                             f"recomputed {fresh_choices.get(key)}")
+    return diffs
 
 
 def rescore(config, period=None, out=print):
@@ -162,6 +201,9 @@ def rescore(config, period=None, out=print):
             store.replace_department(p, department, recomputed(p, department, covered))
             done += 1
         store.replace_nps(p, lambda session, p=p: nps_oracle(nps_answers(store, p, session)))
+        if not is_year(p):
+            store.replace_choices(p, lambda session, p=p: choice_tallies(store.choices.find({"period": p},
+                                                                                            session=session)))
         if is_year(p) or period:
             out(f"manyi rescore: {p} done")
     out(f"manyi rescore: {done} department aggregates recomputed from the stored ratings")

@@ -18,7 +18,9 @@ RATINGS_DATA = {
                  "level": 5, "points": 100.0},
                 {"question": "q3", "department": "land", "indicator": "property-registration", "weight": 2.0,
                  "level": 2, "points": 25.0}],
-    "nps": 9,
+    "nps": 9, "survey_title": "2026年第四季度营商环境满意度调查",
+    "choices": [{"question": "q5", "number": 5, "text": "希望改进的方面", "type": "multi",
+                 "options": ["速度", "态度", "流程"], "chosen": ["速度", "流程"]}],
 }
 
 
@@ -63,8 +65,16 @@ def test_a_visit_event_round_trips_with_defaults_filled_in():
     decoded = messages.decode(messages.encode(messages.envelope(messages.VISIT_RECORDED, data)))
     assert decoded["type"] == "visit.recorded"
     assert decoded["data"]["survey_id"] is None and decoded["data"]["nps"] is None
+    assert decoded["data"]["choices"] == [] and decoded["data"]["survey_title"] is None
     assert decoded["data"]["ratings"][0]["question"] is None
     assert decoded["data"]["ratings"][0]["level"] == 1
+
+
+def test_a_choice_must_say_what_was_asked_and_what_was_chosen():
+    choice = RATINGS_DATA["choices"][0]
+    assert "choices" in rejected(body_with_data(choices=[{**choice, "type": "text"}]))
+    assert "choices" in rejected(body_with_data(choices=[{k: v for k, v in choice.items() if k != "chosen"}]))
+    assert "choices" in rejected(body_with_data(choices=[{**choice, "number": "5"}]))
 
 
 def test_a_department_event_round_trips():

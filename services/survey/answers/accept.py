@@ -47,9 +47,9 @@ def replay(services, response_id, inv_id, answers):
                    {"token": pair("该企业已答过此问卷", "already answered by this enterprise")})
 
 
-def response_message(response_id, survey, enterprise, ratings, nps, at):
+def response_message(response_id, survey, enterprise, ratings, nps, at, choices=()):
     data = {"source_id": response_id, "channel": "survey", "period": survey["period"], "survey_id": survey["_id"],
-            "enterprise": snapshot(enterprise), "ratings": ratings, "nps": nps}
+            "survey_title": survey["title"], "enterprise": snapshot(enterprise), "ratings": ratings, "nps": nps, "choices": list(choices)}
     return messages.envelope(messages.RESPONSE_SUBMITTED, data, id_=response_id, occurred_at=at)
 
 
@@ -87,7 +87,8 @@ def accept(services, token, answers, contact_ok=False, reasons=None, client=None
     enterprise = services.enterprises.get(invitation["enterprise"])
     clean = form.clean_answers(survey["questions"], answers)
     ratings = form.ratings_of(survey["questions"], clean, survey.get("scale"))
-    message = response_message(response_id, survey, enterprise, ratings, form.nps_of(survey["questions"], clean), now)
+    message = response_message(response_id, survey, enterprise, ratings, form.nps_of(survey["questions"], clean), now,
+                               form.choices_of(survey["questions"], clean))
     # The answer names its invitation by id (the token's digest): the token itself is never stored.
     record = {"_id": response_id, "invitation": invitation["_id"], "survey_id": survey["_id"], "survey_code": survey["code"],
               "enterprise": enterprise["code"], "answers": clean, "contact_ok": bool(contact_ok),

@@ -159,6 +159,14 @@ def ratings_of(questions, answers, scale):
     return ratings
 
 
+def choices_of(questions, answers):
+    """The single- and multi-choice questions answered, for scoring's option counts (messages.ChoiceSchema);
+    numbered as the respondent saw them: the position in the whole survey, from 1."""
+    return [{"question": q["id"], "number": number, "text": q["text"], "type": q["type"], "options": q["options"],
+             "chosen": answers[q["id"]] if q["type"] == "multi" else [answers[q["id"]]]}
+            for number, q in enumerate(questions, start=1) if q["type"] in ("single", "multi") and q["id"] in answers]
+
+
 def nps_of(questions, answers):
     for q in questions:
         if q["type"] == "nps" and q["id"] in answers:
