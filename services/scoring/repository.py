@@ -313,15 +313,23 @@ class ScoresStore:
         """Switch one (period, department) over to voices and an aggregate recomputed from the ratings
         (`recompute(ratings) → (voices, aggregate)`), read and written in one transaction.
 
-        The ratings are read in the transaction's snapshot. A worker that changes an existing voice or its
-        aggregate shard of this department meanwhile writes a document deleted here: one of the two gets a
-        write conflict and is retried. A worker adding a new enterprise writes a voice and a shard this
-        snapshot never saw, whose delta is relative to no voice: both stay right."""
+        The ratings and voices are read in the transaction's snapshot. A worker that meanwhile changes a voice
+        written here, or an aggregate shard deleted here, meets a write conflict and one of the two is retried.
+        Otherwise the worker's voice is one this snapshot holds unchanged (or never saw), and its shard is new:
+        its delta (new score − the score this snapshot also holds) adds to the aggregate written here, and
+        both stay right."""
         def work(session):
             voices, aggregate = recompute(self.department_ratings(period, department, session=session))
-            self.voices.delete_many({"period": period, "department": department}, session=session)
-            if voices:
-                self.voices.bulk_write([InsertOne(v) for v in voices], ordered=False, session=session)
+            # Only the voices that differ are written: a rescore usually changes none, and writes were most of
+            # its time (at 100,000 ratings, 112 s deleting and inserting every voice).
+            stored = {v["_id"]: v for v in self.voices.find({"period": period, "department": department},
+                                                            session=session)}
+            fresh = {v["_id"]: v for v in voices}
+            changes = [DeleteOne({"_id": vid}) for vid in stored if vid not in fresh] + \
+                [ReplaceOne({"_id": vid}, v) if vid in stored else InsertOne(v)
+                 for vid, v in fresh.items() if stored.get(vid) != v]
+            if changes:
+                self.voices.bulk_write(changes, ordered=False, session=session)
             self.aggregates.delete_many({"period": period, "department": department}, session=session)
             if aggregate:
                 self.aggregates.insert_one(aggregate, session=session)

@@ -154,3 +154,23 @@ def test_competing_workers_keep_their_own_shards_and_sum_to_the_recomputation(co
     finally:
         for running in workers:
             running.stop()
+
+
+def test_a_rescore_while_the_worker_applies_answers_loses_nothing(worker, publish, config):
+    """`manyi rescore` rewrites only the voices that differ, while the worker goes on replacing enterprises'
+    scores: whichever commits first, the other meets a write conflict or builds on it (repository.py
+    `replace_department`), so the figures equal a recomputation once both are done."""
+    from services.scoring.rescore import rescore
+    ents = [enterprise() for _ in range(6)]
+    events = [ratings_event(ents[i % 6], [rating("market", 1 + i % 5, "licensing"), rating("tax", 5 - i % 5)],
+                            id_=f"r{i}") for i in range(240)]
+    publish(*events[:40])
+    poll(lambda: worker.processed.count_documents({}) == 40, 30, what="the first 40 applied")
+    worker.voices.update_one({"period": "2026Q4", "department": "tax"}, {"$set": {"parts.0.sw": 99.0}})  # stale
+    rescores = 0
+    for i in range(40, 240, 20):
+        publish(*events[i:i + 20])
+        assert rescore(config, "2026Q4", lambda line: None) == 0
+        rescores += 1
+    poll(lambda: worker.processed.count_documents({}) == 240, 60, what="all 240 applied")
+    assert rescores == 10 and check(config) == 0
