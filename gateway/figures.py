@@ -40,6 +40,7 @@ class PeriodFigures:
         self.departments = entries
         self.by_code = {e["code"]: e for e in entries}
         self._segments, self._gaps = {}, {}
+        self.bodies = {}  # JSON replies made from these figures (gateway/api.py `serialized`)
 
     def department(self, code):
         entry = self.by_code.get(code)

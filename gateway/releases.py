@@ -7,6 +7,8 @@ to every breakdown. Admin keys keep reading live figures, unprotected and marked
 """
 import threading
 
+from flask import g, has_request_context
+
 from gateway.figures import Figures, PeriodFigures
 from shared import disclosure, scoring
 from shared.choice_figures import choice_figures
@@ -66,14 +68,16 @@ class ReleasedFigures(Figures):
         self._frozen, self._frozen_lock = {}, threading.Lock()
 
     def release_of(self, period):
-        """The release record portals see for `period`; NotReleased before its first release (or no release N)."""
-        if period in self.pins:
-            record = self.db.releases.find_one({"_id": release_id(period, self.pins[period])})
-        else:
-            record = self.db.releases.find_one({"period": period}, sort=[("release", -1)])
+        """The release record portals see for `period`; NotReleased before its first release (or no release N).
+        Looked up once per request (a portal's read asks several times)."""
+        record = self.records([period])[period]
         if record is None:
             raise NotReleased(period, self.pins.get(period))
         return record
+
+    def _records(self):
+        """{period: release record or None} looked up during this request."""
+        return g.setdefault("manyi_releases", {}).setdefault(id(self), {}) if has_request_context() else {}
 
     def released(self, period):
         try:
@@ -82,7 +86,24 @@ class ReleasedFigures(Figures):
             return None
 
     def versions(self, periods):
-        return {p: (self.released(p) or {}).get("_id") for p in periods}
+        """{period: id of the release read}."""
+        records = self.records(periods)
+        return {p: (records[p] or {}).get("_id") for p in periods}
+
+    def records(self, periods):
+        """{period: release record read, or None}, looked up in one round trip (a portal's trend reads up to 41
+        periods) and kept for the request: the pinned release, else the latest."""
+        records = self._records()
+        missing = [p for p in periods if p not in records]
+        if missing:
+            found = {}
+            for r in self.db.releases.find({"period": {"$in": missing}}):
+                pinned = self.pins.get(r["period"])
+                if (pinned is None or r["release"] == pinned) and \
+                        r["release"] > (found.get(r["period"]) or {"release": 0})["release"]:
+                    found[r["period"]] = r
+            records.update({p: found.get(p) for p in missing})
+        return records
 
     def documents(self, record, kind):
         return [d["doc"] for d in self.db.released.find({"release": record["_id"], "kind": kind})]

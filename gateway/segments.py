@@ -1,7 +1,7 @@
 """Segments and the equal-treatment gap: is a department's index the same for state-owned and private,
 domestic and foreign, large and small enterprises (DESIGN §5–6)?"""
 
-from gateway.api import READERS, reading
+from gateway.api import READERS, reading, serialized
 from gateway.schemas import GapsSchema, SegmentQuerySchema, SegmentsSchema
 from shared.errors import NotFound, pair
 from shared.keys import require
@@ -20,7 +20,7 @@ def department_segments(query, code):
     result = figs.segments(query["period"], code, query["by"])
     if result is None:
         raise NotFound(f"no department {code}", {"code": pair("没有此部门", "unknown department")})
-    return {**result, **mark}
+    return serialized(figs.figures(query["period"]), SegmentsSchema, lambda: {**result, **mark}, code, query["by"])
 
 
 @blp.route("/segments/gaps", methods=["GET"])
@@ -30,4 +30,6 @@ def department_segments(query, code):
 def gaps(query):
     """Departments ranked by their equal-treatment gap on one attribute, widest first."""
     figs, mark = reading(query["period"], query["release"])
-    return {"period": query["period"], "by": query["by"], **mark, "departments": figs.gaps(query["period"], query["by"])}
+    return serialized(figs.figures(query["period"]), GapsSchema, lambda: {
+        "period": query["period"], "by": query["by"], **mark, "departments": figs.gaps(query["period"], query["by"])},
+        query["by"])

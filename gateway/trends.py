@@ -1,6 +1,6 @@
 """How a department's index moves from quarter to quarter, and the county's NPS."""
 
-from gateway.api import READERS, figures, is_live, reading, services
+from gateway.api import READERS, figures, is_live, reading, serialized, services
 from gateway.schemas import NpsSchema, PeriodQuerySchema, TrendPointSchema, TrendQuerySchema
 from shared.errors import NotFound, pair
 from shared.keys import require
@@ -29,4 +29,4 @@ def department_trend(query, code):
 def nps(query):
     """Net Promoter Score of a period: 100 × (promoters 9–10 − detractors 0–6) / enterprises."""
     figs, mark = reading(query["period"], query["release"])
-    return {**figs.nps(query["period"]), **mark}
+    return serialized(figs.figures(query["period"]), NpsSchema, lambda: {**figs.nps(query["period"]), **mark})

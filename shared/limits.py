@@ -20,6 +20,10 @@ from pymongo.errors import PyMongoError
 log = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
 BLOCKED_MEMORY = 10_000  # clients remembered as over their limit, per process
+# A client found within its limit is not counted again for this long by this process: every authenticated
+# request asks (`over`), and that count was half of a warm gateway read. Failures in another process reach
+# this one within the time; failures in this one at once.
+CLEAR_SECONDS = 1.0
 
 
 class SharedLimiter:
@@ -29,6 +33,7 @@ class SharedLimiter:
         self.collection = collection.with_options(write_concern=WriteConcern(w=1, j=False))
         self.per_minute, self.bucket = per_minute, bucket
         self._blocked, self._lock = OrderedDict(), threading.Lock()
+        self._clear = OrderedDict()  # (client, window) → until when (monotonic) it is known to be within its limit
         self._indexed = False
 
     def _ensure_indexes(self):
@@ -59,6 +64,8 @@ class SharedLimiter:
         key = (client, window)
         if self._over(key):
             return False
+        with self._lock:
+            self._clear.pop(key, None)
         try:
             self._ensure_indexes()
             self.collection.insert_one({"b": self.bucket, "c": client, "w": window, "at": datetime.now(UTC)})
@@ -77,10 +84,22 @@ class SharedLimiter:
         if self.per_minute <= 0:
             return False
         window = int(time.time() // WINDOW_SECONDS)
-        if self._over((client, window)):
+        key = (client, window)
+        if self._over(key):
             return True
+        now = time.monotonic()
+        with self._lock:
+            if self._clear.get(key, 0) > now:
+                return False
         try:
             self._ensure_indexes()
-            return self.count(client, window) >= self.per_minute
+            over = self.count(client, window) >= self.per_minute
         except PyMongoError:
             return False
+        if not over:
+            with self._lock:
+                self._clear[key] = now + CLEAR_SECONDS
+                self._clear.move_to_end(key)
+                while len(self._clear) > BLOCKED_MEMORY:
+                    self._clear.popitem(last=False)
+        return over

@@ -142,7 +142,8 @@ class ScoresStore:
                 self.demands.bulk_write([ReplaceOne({"_id": key}, {k: v for k, v in d.items() if k != "demand_id"},
                                                     upsert=True) for key, d in writes.demands.items()],
                                         ordered=False, session=session)
-            self.bump_versions(writes.periods | ({DEPARTMENTS_VERSION} if writes.departments else set()),
+            # A department's or an indicator's name shows in every period: the shared counter moves them all.
+            self.bump_versions(writes.periods | ({DEPARTMENTS_VERSION} if writes.departments or renamed else set()),
                                self.shard, session)
             for release in writes.releases:  # after the batch's own writes: the snapshot includes them
                 self.snapshot(release, session)

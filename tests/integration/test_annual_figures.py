@@ -128,3 +128,27 @@ def test_every_commit_shows_at_once_whatever_the_workers_clocks(annual):
             worker.apply_batch(answers(2))
         poll(lambda i=i: n_shown() == 2 * (i + 1), 5, 0.05, f"commit {i + 1} shown within 5 s")
     assert check(config) == 0
+
+
+def test_a_reply_made_once_is_made_again_after_every_change_it_shows(annual):
+    """The gateway keeps each JSON reply with the figures it was made from (gateway/api.py `serialized`): a new
+    rating, a department's new name or an indicator's new name, committed for any period, shows on the next read
+    of every period."""
+    _, store, get = annual
+
+    def market(period="2026Q1"):
+        return get(f"/api/v1/departments/market/index?period={period}").json
+
+    def commit(*events):
+        store.apply_batch([messages.decode(messages.encode(e)) for e in events])
+    first = market()
+    assert market() == first and first["n"] == 2  # made once, served again
+    assert get("/api/v1/indices?period=2026Q1").json["departments"][0]["n"] == 2
+    general = {**rating("market", 5), "indicator_name": "市场准入服务"}
+    commit(ratings_event(enterprise(), [general], period="2026Q4"))  # a name carried by a rating of another quarter
+    assert {i["indicator"]: i["name"] for i in market()["indicators"]}["general"] == "市场准入服务"
+    commit(messages.envelope(messages.DEPARTMENT_CHANGED, {"code": "market", "name": "县市场监管局（新）"}))
+    assert market()["name"] == "县市场监管局（新）"
+    assert get("/api/v1/indices?period=2026Q1").json["departments"][0]["name"] == "县市场监管局（新）"
+    commit(ratings_event(enterprise(), [rating("market", 2)], period="2026Q1"))
+    assert market()["n"] == 3 and get("/api/v1/indices?period=2026Q1").json["departments"][0]["n"] == 3

@@ -104,3 +104,21 @@ def test_the_key_list_pages_newest_first(apps, config):
     assert [k["id"] for k in first["keys"] + second] == ids[:len(first["keys"]) + len(second)]
     assert api("GET", "/api/v1/keys?page=0", config.admin_key).status == 400
     assert api("GET", f"/api/v1/keys?page={10**30}", config.admin_key).status == 400  # never past the database's integers
+
+
+def test_wrong_keys_in_another_process_stop_a_client_within_a_second(apps, config):
+    """A process that has just found a client within its limit does not count again for CLEAR_SECONDS (that
+    count was half of a warm gateway read): wrong keys sent to another process stop the client here within it."""
+    from shared.limits import CLEAR_SECONDS
+    here, there = apps(auth_failures=3).test_client(), apps(auth_failures=3).test_client()
+    addr = {"REMOTE_ADDR": "203.0.113.9"}
+
+    def get(client, key):
+        return client.get("/api/v1/departments", headers={"Authorization": f"Bearer {key}"},
+                          environ_base=addr).status_code
+    assert get(here, config.admin_key) == 200
+    assert [get(there, f"mk_wrong{i}") for i in range(3)] == [401, 401, 401]
+    started = time.monotonic()
+    poll(lambda: get(here, config.admin_key) == 429, 5, 0.05, "the other process's count to reach this one")
+    assert time.monotonic() - started <= CLEAR_SECONDS + 0.5
+    assert get(there, config.admin_key) == 429  # the process that counted them: at once
