@@ -55,9 +55,12 @@ def port_open(port, host="127.0.0.1"):
 class MongoServer:
     """secantusd-py (DESIGN §8) on a free port with on-disk storage, so kill -9 tests mean something."""
 
-    def __init__(self):
+    def __init__(self, directory=None):
+        """`directory`: keep the data there (a benchmark reusing what it loaded); by default a temporary one."""
         self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="manyi-mongo-")
+        self.keep = directory is not None
+        self.dir = directory or tempfile.mkdtemp(prefix="manyi-mongo-")
+        os.makedirs(self.dir, exist_ok=True)
         self.proc = None
 
     @property
@@ -86,7 +89,8 @@ class MongoServer:
 
     def cleanup(self):
         self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def rabbitmqctl(*args):
