@@ -160,7 +160,7 @@ PEAK = ("import atexit, resource, runpy, sys; atexit.register(lambda: print('pea
 
 
 def cli(variables, *args):
-    """Run `manyi …` in its own process: (seconds, peak RSS MB, its first summary line)."""
+    """Run `manyi …` in its own process: (seconds, peak RSS MB, its summary line)."""
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", PEAK, *args], cwd=ROOT, env={**os.environ, **variables},
                          capture_output=True, text=True, timeout=3600)
@@ -168,7 +168,8 @@ def cli(variables, *args):
     peak = [int(line.split()[1]) for line in out.stderr.splitlines() if line.startswith("peak-rss-kb ")]
     lines = [line for line in out.stdout.splitlines() if line.startswith(f"manyi {args[0]}:")] or \
         out.stdout.strip().splitlines() or [out.stderr.strip()[-300:]]
-    return seconds, (peak[0] / 1024 if peak else float("nan")), lines[0]
+    # check: its first summary line (the aggregates'; the delivery reconciliation follows); rescore: its last
+    return seconds, (peak[0] / 1024 if peak else float("nan")), lines[-1 if args[0] == "rescore" else 0]
 
 
 def measure_size(n_ratings, mongo, vhost, repeat, out):

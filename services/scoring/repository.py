@@ -29,6 +29,10 @@ DEPARTMENTS_VERSION = "*"  # the version key of the department list, which every
 # A transaction's writes are bounded (not only its messages): ratings + voices per sub-batch. Larger
 # transactions were no faster and once never committed on the embedded server.
 MAX_RATINGS_PER_TRANSACTION = 2000
+# A rescore switches one (period, department) over per transaction: at a million ratings in a quarter, one
+# department's quarter or year is 10,000 ratings and as many voices, which the 8 s bound of the hot paths cut
+# short (the rescore failed). Below the server's 60 s transaction lifetime.
+RESCORE_TRANSACTION_SECONDS = 50
 
 
 class ScoresStore:
@@ -293,7 +297,7 @@ class ScoresStore:
                 self.choice_counts.insert_many([updated_choice_counts(None, key, RESCORE_SHARD, tally)
                                                 for key, tally in tallies.items()], session=session)
             self.bump_versions({period}, RESCORE_SHARD, session)
-        mongo.run_transaction(self.client, work)
+        mongo.run_transaction(self.client, work, seconds=RESCORE_TRANSACTION_SECONDS)
 
     def bump_versions(self, periods, shard, session):
         """Freshness without clocks: each commit bumps its shard's counter of every period it changed, in
@@ -335,7 +339,7 @@ class ScoresStore:
             if aggregate:
                 self.aggregates.insert_one(aggregate, session=session)
             self.bump_versions({period}, RESCORE_SHARD, session)
-        mongo.run_transaction(self.client, work)
+        mongo.run_transaction(self.client, work, seconds=RESCORE_TRANSACTION_SECONDS)
 
     def replace_nps(self, period, recompute):
         """Switch a period's NPS voices and aggregate over to a recomputation, in one transaction."""
@@ -350,4 +354,4 @@ class ScoresStore:
             self.nps_aggregates.insert_one({"_id": f"{period}#{RESCORE_SHARD}", "period": period,
                                             "shard": RESCORE_SHARD, **counts}, session=session)
             self.bump_versions({period}, RESCORE_SHARD, session)
-        mongo.run_transaction(self.client, work)
+        mongo.run_transaction(self.client, work, seconds=RESCORE_TRANSACTION_SECONDS)
