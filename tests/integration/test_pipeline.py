@@ -174,3 +174,16 @@ def test_a_rescore_while_the_worker_applies_answers_loses_nothing(worker, publis
         rescores += 1
     poll(lambda: worker.processed.count_documents({}) == 240, 60, what="all 240 applied")
     assert rescores == 10 and check(config) == 0
+
+
+def test_a_rescore_repairs_the_nps_voices_it_finds_wrong_and_leaves_the_rest(worker, publish, config):
+    from services.scoring.rescore import rescore
+    ents = [enterprise() for _ in range(3)]
+    publish(*[ratings_event(e, [rating("market", 4)], nps=score) for e, score in zip(ents, (10, 7, 3))])
+    poll(lambda: worker.processed.count_documents({}) == 3, 30, what="three answers")
+    wrong = f"2026Q4|{ents[0]['code']}"
+    worker.nps_voices.update_one({"_id": wrong}, {"$set": {"score": 0}})
+    untouched = worker.nps_voices.find_one({"_id": f"2026Q4|{ents[1]['code']}"})
+    assert rescore(config, "2026Q4", lambda line: None) == 0 and check(config) == 0
+    assert worker.nps_voices.find_one({"_id": wrong})["score"] == 10
+    assert worker.nps_voices.find_one({"_id": f"2026Q4|{ents[1]['code']}"}) == untouched
