@@ -40,7 +40,11 @@ class Receiver:
                 receiver._sockets.add(self.connection)
 
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                if len(body) < length:  # the receiver was stopped while the body arrived: nothing was received
+                    self.close_connection = True
+                    return
                 with receiver.lock:
                     receiver.requests.append({"headers": dict(self.headers), "body": body, "at": time.time(),
                                               "path": self.path})
