@@ -310,9 +310,24 @@ def goals(sizes, worker_rate, report_seconds, report_departments, ingest, out):
     out(f"\n== goals (issue 13) at {largest:,} ratings ==")
     for goal, figure, met in rows:
         out(f"{goal:40} {figure:52} {'met' if met else '—' if met is None else 'NOT MET'}")
+    out("\nwhat stands in the way, from the figures above:")
+    if ratio > 2:
+        small = min((r[3], name) for name, r in reads.items() if r[3])
+        best = min(((r[2] / r[3], name) for name, r in reads.items() if r[3]))
+        out(f"- warm reads: a kept reply still costs one round trip for the period's commit versions (a reader must "
+            f"never see older figures than it saw before) plus the request's own handling; against a bare GET of "
+            f"{small[0] * 1000:.1f} ms ({small[1]}) that fixed cost is the ratio (the largest replies: "
+            f"{best[0]:.1f}x, {best[1]})")
     for goal in ("check", "rescore"):
-        out(f"manyi {goal}: {at['ratings'] / at[goal]:,.0f} of the period's ratings per second (each also counts in "
-            f"its year)")
+        rate = at["ratings"] / at[goal]
+        if largest < 1_000_000 or at[goal] > 60:
+            out(f"- manyi {goal}: {rate:,.0f} of the period's ratings per second (each also counts in its year); "
+                f"60 s for a million needs {1_000_000 / 60:,.0f}/s, {1_000_000 / 60 / rate:.1f}x this")
+    if worker_rate < 5000:
+        out(f"- scoring worker: {worker_rate:,.0f} ratings/s; the profile below says where its transaction's time goes")
+    if ingest is not None and ingest < 0.7:
+        out("- ingest: the (a)-(d) lines above: each answer's own round trips (invitation read, enterprise read, "
+            "journaled insert) against one bare journaled insert")
     return worker_rate >= 5000
 
 
