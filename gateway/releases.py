@@ -24,10 +24,6 @@ class NotReleased(Exception):
         super().__init__(f"{period} release {release}" if release else period)
 
 
-def release_id(period, number):
-    return f"{period}:{number}"
-
-
 class ProtectedPeriodFigures(PeriodFigures):
     """A period's figures with every breakdown protected by complementary suppression (shared/disclosure.py)."""
 
