@@ -35,6 +35,19 @@ MAX_RATINGS_PER_TRANSACTION = 2000
 RESCORE_TRANSACTION_SECONDS = 50
 
 
+def write_differences(collection, where, fresh, session):
+    """Make the documents of `collection` matching `where` exactly `fresh`, writing only those that differ: the
+    stored ones are read in the transaction's snapshot, so a concurrent writer of one written here meets a write
+    conflict (a rescore's switch-over, `replace_department` and `replace_nps`)."""
+    stored = {d["_id"]: d for d in collection.find(where, session=session)}
+    wanted = {d["_id"]: d for d in fresh}
+    changes = [DeleteOne({"_id": key}) for key in stored if key not in wanted] + \
+        [ReplaceOne({"_id": key}, d) if key in stored else InsertOne(d)
+         for key, d in wanted.items() if stored.get(key) != d]
+    if changes:
+        collection.bulk_write(changes, ordered=False, session=session)
+
+
 class ScoresStore:
     def __init__(self, config):
         self.client = mongo.client(config.mongo_url)
@@ -327,14 +340,7 @@ class ScoresStore:
             voices, aggregate = recompute(self.department_ratings(period, department, session=session))
             # Only the voices that differ are written: a rescore usually changes none, and writes were most of
             # its time (at 100,000 ratings, 112 s deleting and inserting every voice).
-            stored = {v["_id"]: v for v in self.voices.find({"period": period, "department": department},
-                                                            session=session)}
-            fresh = {v["_id"]: v for v in voices}
-            changes = [DeleteOne({"_id": vid}) for vid in stored if vid not in fresh] + \
-                [ReplaceOne({"_id": vid}, v) if vid in stored else InsertOne(v)
-                 for vid, v in fresh.items() if stored.get(vid) != v]
-            if changes:
-                self.voices.bulk_write(changes, ordered=False, session=session)
+            write_differences(self.voices, {"period": period, "department": department}, voices, session)
             self.aggregates.delete_many({"period": period, "department": department}, session=session)
             if aggregate:
                 self.aggregates.insert_one(aggregate, session=session)
@@ -347,15 +353,9 @@ class ScoresStore:
         96,000 NPS voices made a commit the server could not finish in time)."""
         def work(session):
             counts, latest = recompute(session)
-            stored = {v["_id"]: v for v in self.nps_voices.find({"period": period}, session=session)}
-            fresh = {nps_id(period, e): {"_id": nps_id(period, e), "period": period, "enterprise": e,
-                                         "score": a["score"], "occurred_at": a["occurred_at"], "answer": a["_id"]}
-                     for e, a in latest.items()}
-            changes = [DeleteOne({"_id": vid}) for vid in stored if vid not in fresh] + \
-                [ReplaceOne({"_id": vid}, v) if vid in stored else InsertOne(v)
-                 for vid, v in fresh.items() if stored.get(vid) != v]
-            if changes:
-                self.nps_voices.bulk_write(changes, ordered=False, session=session)
+            write_differences(self.nps_voices, {"period": period}, [
+                {"_id": nps_id(period, e), "period": period, "enterprise": e, "score": a["score"],
+                 "occurred_at": a["occurred_at"], "answer": a["_id"]} for e, a in latest.items()], session)
             self.nps_aggregates.delete_many({"period": period}, session=session)
             self.nps_aggregates.insert_one({"_id": f"{period}#{RESCORE_SHARD}", "period": period,
                                             "shard": RESCORE_SHARD, **counts}, session=session)
